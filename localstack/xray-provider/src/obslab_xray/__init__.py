@@ -1,0 +1,1 @@
+"""AWS X-Ray API for LocalStack Community (see ../../README.md)."""

@@ -1,0 +1,39 @@
+# Shared helpers for the scripts in this folder. Source it; do not run it.
+# shellcheck shell=bash
+
+OBSLAB_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+
+# Build caches live outside the checkout so a fresh clone reuses them (CI keeps disk between runs).
+if [ "$(id -u)" -eq 0 ]; then
+  OBSLAB_CACHE="${OBSLAB_CACHE:-/var/cache/obslab}"
+else
+  OBSLAB_CACHE="${OBSLAB_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/obslab}"
+fi
+
+step() { printf '\033[1m==> %s\033[0m\n' "$*"; }
+info() { printf '    %s\n' "$*"; }
+warn() { printf '\033[33mwarning:\033[0m %s\n' "$*" >&2; }
+die() { printf '\033[31merror:\033[0m %s\n' "$*" >&2; exit 1; }
+
+# Export every KEY=VALUE of .env unless the caller's environment already sets it
+# (the same precedence docker compose applies).
+load_env() {
+  local line key
+  while IFS= read -r line || [ -n "$line" ]; do
+    case "$line" in '' | '#'*) continue ;; esac
+    key="${line%%=*}"
+    if [ -z "${!key+x}" ]; then export "$key=${line#*=}"; fi
+  done <"$OBSLAB_ROOT/.env"
+}
+
+# timed LABEL CMD...: run CMD, then report how long it took.
+timed() {
+  local label="$1" start end
+  shift
+  start=$(date +%s)
+  "$@"
+  end=$(date +%s)
+  info "$label took $((end - start))s"
+}
+
+image_present() { docker image inspect "$1" >/dev/null 2>&1; }

@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Print where each part of the running lab answers (ports from .env or the environment).
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+load_env
+
+cat <<EOF
+Cruddur API (backend-flask)   http://127.0.0.1:${BACKEND_PORT}/api/activities/home
+Jaeger UI and query API       http://127.0.0.1:${JAEGER_UI_PORT}/
+OTLP into the collector       grpc 127.0.0.1:${OTLP_GRPC_PORT}   http http://127.0.0.1:${OTLP_HTTP_PORT}
+LocalStack (X-Ray, Logs)      http://127.0.0.1:${LOCALSTACK_PORT}/_localstack/health
+X-Ray daemon (UDP)            127.0.0.1:${XRAY_DAEMON_PORT}
+EOF

@@ -1,0 +1,33 @@
+"""The real lab (compose.yaml), brought up once per test session with testcontainers.
+It is torn down at the end of the session, also when tests fail or start-up fails."""
+
+import sys
+
+import pytest
+from testcontainers.compose import DockerCompose
+
+from .lab import ROOT, TEST_ENV, Lab
+
+
+def _print_logs(compose: DockerCompose) -> None:
+    try:
+        stdout, stderr = compose.get_logs()
+        print(stdout[-20000:], stderr[-5000:], sep="\n", file=sys.stderr)
+    except Exception as error:  # logs are a debugging aid; never mask the real failure
+        print(f"(could not read compose logs: {error})", file=sys.stderr)
+
+
+@pytest.fixture(scope="session")
+def lab():
+    with pytest.MonkeyPatch.context() as env:
+        for key, value in TEST_ENV.items():
+            env.setenv(key, value)
+        compose = DockerCompose(ROOT, compose_file_name="compose.yaml", build=True, wait=True)
+        try:
+            compose.start()
+            yield Lab(compose)
+        except Exception:
+            _print_logs(compose)
+            raise
+        finally:
+            compose.stop()
