@@ -67,7 +67,7 @@ build_base() {
     [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null \
       || die "mmdebstrap is needed to build $1 (apt-get install mmdebstrap, as root)"
     info "installing mmdebstrap"
-    DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends mmdebstrap >/dev/null
+    apt_install mmdebstrap
   fi
   info "mmdebstrap $DEBIAN_SUITE (minbase) | docker import"
   # CA certificates added locally on this host (Debian's /usr/local/share/ca-certificates) go

@@ -36,4 +36,13 @@ timed() {
   info "$label took $((end - start))s"
 }
 
+# apt_install PACKAGE...: install from Debian; refresh the package lists once if that fails.
+apt_install() {
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get install -y --no-install-recommends "$@" >/dev/null 2>&1 || {
+    apt-get update >/dev/null
+    apt-get install -y --no-install-recommends "$@" >/dev/null
+  }
+}
+
 image_present() { docker image inspect "$1" >/dev/null 2>&1; }

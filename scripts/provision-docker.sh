@@ -37,11 +37,7 @@ install_engine() {
   if ! command -v dockerd >/dev/null; then
     can_install || cannot_install "No Docker engine found."
     step "Installing docker.io from Debian"
-    export DEBIAN_FRONTEND=noninteractive
-    apt-get install -y --no-install-recommends docker.io >/dev/null 2>&1 || {
-      apt-get update >/dev/null
-      apt-get install -y --no-install-recommends docker.io >/dev/null
-    }
+    apt_install docker.io
   fi
   [ "$(id -u)" -eq 0 ] || cannot_install "dockerd is installed but not running, and starting it needs root."
   step "Starting dockerd"
