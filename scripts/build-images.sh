@@ -23,7 +23,7 @@ try_pull() {
     return 0
   fi
   REGISTRY=no
-  info "cannot pull $1: no registry reachable, building images from pinned sources"
+  info "could not pull $1: building it and the remaining images from pinned sources"
   return 1
 }
 
@@ -43,7 +43,7 @@ ensure() {
 }
 
 need_go() {
-  command -v go >/dev/null || die "Go is needed to build $1 from source (no registry reachable). Install Go 1.24+ or Docker with registry access."
+  command -v go >/dev/null || die "Go is needed to build $1 from source (no registry reachable). Install Go 1.25+, or use Docker with registry access."
 }
 
 # A clean build context per image, under the cache.

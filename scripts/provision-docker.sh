@@ -76,9 +76,10 @@ if engine_ok && compose_ok; then
   exit 0
 fi
 command -v docker >/dev/null || can_install || cannot_install "No docker command found."
-if docker info 2>&1 | grep -qi "permission denied"; then
-  die "Docker runs, but this user may not use it: add the user to the 'docker' group and log in again, or run as root."
-fi
+case "$(docker info 2>&1 || true)" in
+  *"permission denied"*)
+    die "Docker runs, but this user may not use it: add the user to the 'docker' group and log in again, or run as root." ;;
+esac
 engine_ok || install_engine
 compose_ok || timed "Compose build" install_compose
 info "Docker engine $(docker version --format '{{.Server.Version}}') and Compose $(docker compose version --short) ready"
