@@ -6,7 +6,7 @@ COMPOSE := docker compose
 VENV := .venv
 PYTHON ?= python3
 
-.PHONY: help provision images up down clean ps logs urls test test-unit
+.PHONY: help provision images up down clean ps logs urls load load-ui test test-unit
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -37,13 +37,32 @@ logs: ## Follow the logs of every service (make logs S=backend-flask for one)
 urls: ## Print every URL of the lab
 	@scripts/urls.sh
 
+# Locust runs in compose (profile "load"), as the host's user so reports are yours.
+LOCUST := $(COMPOSE) --profile load run --rm --user $$(id -u):$$(id -g)
+REPORT = reports/$$(date +%Y%m%d-%H%M%S)
+
+load: ## Generate load headless (USERS, SPAWN_RATE, RUN_TIME override .env); reports in loadtest/reports/
+	@. scripts/lib.sh && load_env && \
+	users=$${USERS:-$$LOCUST_USERS} rate=$${SPAWN_RATE:-$$LOCUST_SPAWN_RATE} time=$${RUN_TIME:-$$LOCUST_RUN_TIME} && \
+	report=$(REPORT) && mkdir -p loadtest/reports && \
+	echo "==> Locust: $$users users, $$rate/s spawn rate, for $$time (report: loadtest/$$report.html)" && \
+	$(LOCUST) locust --headless --users $$users --spawn-rate $$rate --run-time $$time \
+	  --html $$report.html --csv $$report
+
+load-ui: ## Locust's web UI on http://127.0.0.1:8089 (Ctrl+C stops it)
+	@echo "==> Locust web UI: http://127.0.0.1:$$(. scripts/lib.sh && load_env && echo $$LOCUST_UI_PORT)"
+	$(LOCUST) --service-ports locust
+
+# Two processes: the unit tests import the services, whose X-Ray SDK patches `requests`
+# process-wide; the integration tests must talk to the stack with a plain client.
 test: images $(VENV)/.installed ## Run all tests: unit tests, then the real stack via testcontainers
-	$(VENV)/bin/pytest
+	$(VENV)/bin/pytest tests/unit
+	$(VENV)/bin/pytest tests/integration
 
 test-unit: $(VENV)/.installed ## Run the unit tests only (no Docker)
 	$(VENV)/bin/pytest tests/unit
 
-$(VENV)/.installed: requirements-dev.txt services/backend-flask/requirements.txt
+$(VENV)/.installed: requirements-dev.txt services/common/requirements.txt services/backend-flask/requirements.txt
 	@echo "==> Installing test tools into $(VENV)"
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-dev.txt

@@ -6,7 +6,7 @@ import sys
 import pytest
 from testcontainers.compose import DockerCompose
 
-from .lab import ROOT, TEST_ENV, Lab
+from .lab import ROOT, TEST_ENV, Lab, dotenv_keys
 
 
 def _print_logs(compose: DockerCompose) -> None:
@@ -20,6 +20,10 @@ def _print_logs(compose: DockerCompose) -> None:
 @pytest.fixture(scope="session")
 def lab():
     with pytest.MonkeyPatch.context() as env:
+        # The stack under test is the repository's: .env decides, not variables that happen to
+        # be set in the caller's shell (compose would let those win).
+        for key in dotenv_keys():
+            env.delenv(key, raising=False)
         for key, value in TEST_ENV.items():
             env.setenv(key, value)
         compose = DockerCompose(ROOT, compose_file_name="compose.yaml", build=True, wait=True)

@@ -1,6 +1,8 @@
 """Helpers for the integration tests: where the lab's services are, polling, fresh trace ids."""
 
+import json
 import os
+import subprocess
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -8,17 +10,24 @@ from typing import TypeVar
 
 import boto3
 import requests
+from botocore.exceptions import BotoCoreError, ClientError
 from testcontainers.compose import DockerCompose
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
+def _dotenv() -> dict[str, str]:
+    lines = (ROOT / ".env").read_text().splitlines()
+    return dict(line.split("=", 1) for line in lines if line and not line.startswith("#"))
+
+
 def dotenv(key: str) -> str:
     """A value from the project's .env (the single source of versions, ports and region)."""
-    for line in (ROOT / ".env").read_text().splitlines():
-        if line.startswith(f"{key}="):
-            return line.split("=", 1)[1]
-    raise KeyError(key)
+    return _dotenv()[key]
+
+
+def dotenv_keys() -> list[str]:
+    return list(_dotenv())
 
 
 REGION = dotenv("AWS_REGION")
@@ -50,6 +59,10 @@ class Lab:
         return self.url("backend-flask", 4567)
 
     @property
+    def users_api(self) -> str:
+        return self.url("users-api", 4568)
+
+    @property
     def jaeger(self) -> str:
         return self.url("jaeger", 16686)
 
@@ -57,14 +70,53 @@ class Lab:
     def localstack(self) -> str:
         return self.url("localstack", 4566)
 
-    def xray(self):
+    def aws(self, service: str):
         return boto3.client(
-            "xray",
+            service,
             endpoint_url=self.localstack,
             region_name=REGION,
             aws_access_key_id="test",
             aws_secret_access_key="test",
         )
+
+    def xray(self):
+        return self.aws("xray")
+
+    def run_compose(self, *args: str, timeout: float = 300) -> subprocess.CompletedProcess:
+        """`docker compose <args>` in the test project (the session's environment selects it)."""
+        return subprocess.run(
+            [*self.compose.compose_command_property, *args],
+            cwd=ROOT, capture_output=True, text=True, timeout=timeout, check=True,
+        )
+
+    def jaeger_trace(self, trace_id: str, operations: set[str], timeout: float = 60) -> dict:
+        """The trace from Jaeger's query API once it holds spans with all these operation names."""
+
+        def complete():
+            response = requests.get(f"{self.jaeger}/api/traces/{trace_id}", timeout=5)
+            if response.status_code == 404:
+                return None
+            response.raise_for_status()
+            [trace] = response.json()["data"]
+            return trace if operations <= {span["operationName"] for span in trace["spans"]} else None
+
+        return eventually(complete, f"trace {trace_id} with {sorted(operations)} in Jaeger", timeout)
+
+    def xray_documents(self, trace_id: str, segments: set[str], timeout: float = 60) -> dict[str, dict]:
+        """Segment documents by name from LocalStack's X-Ray API, once all named segments are in."""
+        xray = self.xray()
+
+        def complete():
+            traces = xray.batch_get_traces(TraceIds=[trace_id])["Traces"]
+            documents = [json.loads(s["Document"]) for t in traces for s in t["Segments"]]
+            by_name = {doc["name"]: doc for doc in documents}
+            return by_name if segments <= set(by_name) else None
+
+        return eventually(complete, f"segments {sorted(segments)} of {trace_id} in X-Ray", timeout)
+
+
+def span_tags(span: dict) -> dict:
+    return {tag["key"]: tag["value"] for tag in span["tags"]}
 
 
 def eventually(check: Callable[[], T | None], what: str, timeout: float = 60, interval: float = 1) -> T:
@@ -76,7 +128,7 @@ def eventually(check: Callable[[], T | None], what: str, timeout: float = 60, in
             result = check()
             if result:
                 return result
-        except (AssertionError, KeyError, requests.RequestException) as error:
+        except (AssertionError, KeyError, ValueError, requests.RequestException, BotoCoreError, ClientError) as error:
             last = repr(error)
         time.sleep(interval)
     raise AssertionError(f"timed out after {timeout}s waiting for {what} (last: {last})")

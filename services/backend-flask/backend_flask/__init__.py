@@ -1,13 +1,26 @@
-"""Cruddur's backend API: a Flask app factory, instrumented by backend_flask.telemetry."""
+"""Cruddur's backend API: a Flask app factory. Tracing and logging: backend_flask.telemetry."""
+
+import logging
+import os
 
 from flask import Flask
 
+from obslab_common import errors
+from obslab_common.faults import FaultKnobs
+
 from backend_flask import telemetry
-from backend_flask.routes import api
+from backend_flask.routes import activities, diagnostics, messages
+from backend_flask.store import Store
 
 
 def create_app() -> Flask:
     app = Flask(__name__)
-    app.register_blueprint(api)
+    app.logger.setLevel(logging.INFO)
+    app.extensions["cruddur_store"] = Store()
+    errors.register(app)
+    for blueprint in (activities.bp, messages.bp, diagnostics.bp):
+        app.register_blueprint(blueprint)
+    # Tracing first, so the fault knobs' delays and errors are inside the traced request.
     telemetry.init_app(app)
+    FaultKnobs(os.environ.get("FAULTS", "")).init_app(app)
     return app

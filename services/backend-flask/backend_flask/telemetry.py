@@ -1,60 +1,51 @@
-"""All of backend-flask's tracing set-up, in one place.
+"""backend-flask's telemetry: the lab's shared tracing/logging set-up (obslab_common.telemetry),
+plus Rollbar, which only this service uses, as in the exercise.
 
-OpenTelemetry: the SDK, the OTLP exporter and the Flask/requests instrumentation come from
-`opentelemetry-instrument` (zero-code), configured with the standard OTEL_* variables; set
-OTEL_SDK_DISABLED=true to turn it off. This module only adds manual spans.
-
-AWS X-Ray (the legacy path): the X-Ray SDK's recorder and Flask middleware, sending segments to
-the daemon at AWS_XRAY_DAEMON_ADDRESS; set AWS_XRAY_SDK_ENABLED=false to turn it off.
+Rollbar is on when ROLLBAR_ACCESS_TOKEN is set: uncaught errors are reported through pyrollbar's
+Flask integration. ROLLBAR_ENDPOINT points it elsewhere than api.rollbar.com (the tests use a
+local capture server); ROLLBAR_HANDLER picks pyrollbar's transport (default: thread).
 """
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-from pathlib import Path
+import os
 
-from aws_xray_sdk import global_sdk_config
-from aws_xray_sdk.core import xray_recorder
-from aws_xray_sdk.core.sampling.local.sampler import LocalSampler
-from aws_xray_sdk.ext.flask.middleware import XRayMiddleware
-from flask import Flask
-from opentelemetry import trace
+import rollbar
+import rollbar.contrib.flask
+from flask import Flask, current_app
 
-SERVICE_NAME = "backend-flask"
-XRAY_SAMPLING_RULES = Path(__file__).with_name("xray-sampling-rules.json")
+from obslab_common import telemetry
 
-tracer = trace.get_tracer("backend_flask")
+SERVICE = "backend-flask"
 
 
 def init_app(app: Flask) -> None:
-    if not global_sdk_config.sdk_enabled():
+    telemetry.init(app, SERVICE)
+    _init_rollbar(app)
+
+
+def _init_rollbar(app: Flask) -> None:
+    token = os.environ.get("ROLLBAR_ACCESS_TOKEN", "").strip()
+    app.extensions["rollbar_enabled"] = bool(token)
+    if not token:
+        app.logger.info("Rollbar is off: set ROLLBAR_ACCESS_TOKEN to report errors to Rollbar.")
         return
-    xray_recorder.configure(
-        service=SERVICE_NAME,
-        # A tracing problem must never turn into an error for the caller.
-        context_missing="IGNORE_ERROR",
-        # Local rules for now; centralized rules need the sampling API in LocalStack.
-        sampler=LocalSampler(),
-        sampling_rules=str(XRAY_SAMPLING_RULES),
-        plugins=(),
+    rollbar.contrib.flask.init(
+        app,
+        token,
+        environment=os.environ.get("ROLLBAR_ENVIRONMENT", "lab"),
+        endpoint=os.environ.get("ROLLBAR_ENDPOINT", rollbar.DEFAULT_ENDPOINT),
+        handler=os.environ.get("ROLLBAR_HANDLER", "thread"),
+        root=os.path.dirname(os.path.dirname(__file__)),
+        code_version=os.environ.get("APP_VERSION"),
+        # Flask's logging is already set up; pyrollbar must not call logging.basicConfig().
+        allow_logging_basic_config=False,
+        suppress_reinit_warning=True,
     )
-    XRayMiddleware(app, xray_recorder)
+    app.logger.info("Rollbar is on (environment %s).", rollbar.SETTINGS["environment"])
 
 
-class Work:
-    """Handle on a unit of work traced as an OpenTelemetry span and an X-Ray subsegment."""
-
-    def __init__(self, span: trace.Span, subsegment) -> None:
-        self._span = span
-        self._subsegment = subsegment
-
-    def set(self, key: str, value: str | int | float | bool) -> None:
-        self._span.set_attribute(key, value)
-        if self._subsegment is not None:
-            # X-Ray annotation keys allow letters, digits and underscores only.
-            self._subsegment.put_annotation(key.replace(".", "_"), value)
-
-
-@contextmanager
-def traced(name: str) -> Iterator[Work]:
-    with tracer.start_as_current_span(name) as span, xray_recorder.in_subsegment(name) as subsegment:
-        yield Work(span, subsegment)
+def report_to_rollbar(message: str, level: str) -> bool:
+    """Report a message with the request's trace ids attached; False when Rollbar is off."""
+    if not current_app.extensions.get("rollbar_enabled"):
+        return False
+    rollbar.report_message(message, level, extra_data=telemetry.trace_ids())
+    return True

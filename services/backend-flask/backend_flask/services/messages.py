@@ -1,0 +1,47 @@
+"""Direct messages of the signed-in user: conversations (message groups), one conversation,
+sending. Users are resolved by users-api, so these requests cross two processes."""
+
+from obslab_common.errors import ApiError, invalid
+from obslab_common.telemetry import traced
+
+from backend_flask import users
+from backend_flask.store import Store
+from obslab_common.validation import handle_errors, text_errors
+
+MESSAGE_MAX_CHARS = 1024
+
+
+def groups(store: Store) -> list[dict]:
+    with traced("message-groups") as work:
+        results = store.message_groups()
+        work.set("app.result_length", len(results))
+        return results
+
+
+def conversation(store: Store, handle: str) -> list[dict]:
+    if errors := handle_errors(handle):
+        raise invalid(*errors)
+    if users.profile(handle) is None:
+        raise ApiError(404, "user_not_found", message=f"There is no user @{handle}.")
+    with traced("messages-with-user") as work:
+        work.set("app.user.handle", handle)
+        results = store.messages_with(handle)
+        work.set("app.result_length", len(results))
+        return results
+
+
+def send(store: Store, sender_handle: str, body: dict) -> dict:
+    receiver_handle, message = body.get("user_receiver_handle"), body.get("message")
+    errors = handle_errors(receiver_handle, "user_receiver_handle") + text_errors(message, "message", MESSAGE_MAX_CHARS)
+    if errors:
+        raise invalid(*errors)
+    receiver = users.profile(receiver_handle)
+    if receiver is None:
+        raise invalid("user_receiver_not_found")
+    sender = users.profile(sender_handle)
+    if sender is None:
+        raise ApiError(503, "users_service_unavailable", message=f"users-api does not know the signed-in user @{sender_handle}.")
+    with traced("create-message") as work:
+        work.set("app.user.handle", receiver["handle"])
+        work.set("app.message_length", len(message))
+        return store.add_message(sender, receiver, message.strip())
