@@ -101,6 +101,8 @@ def test_cross_service_segments_in_localstack_xray(lab, cross_service_request):
     assert subsegments["user-activities"]["annotations"] == {"app_user_handle": "worf", "app_result_length": 1}
     [lookup] = [sub for sub in users["subsegments"] if sub["name"] == "users-directory-lookup"]
     assert lookup["annotations"] == {"app_user_handle": "worf", "app_user_found": True}
+    # Metadata: data worth seeing, not searching.
+    assert lookup["metadata"]["cruddur"]["profile"]["display_name"] == "Worf"
 
 
 def test_trace_summaries_list_the_request(lab, home_request):

@@ -19,4 +19,6 @@ def lookup(handle: str) -> dict | None:
         work.set("app.user.handle", handle)
         user = USERS.get(handle.lower())
         work.set("app.user.found", user is not None)
+        if user:
+            work.detail("profile", user)
         return dict(user) if user else None

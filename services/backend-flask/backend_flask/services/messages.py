@@ -44,4 +44,6 @@ def send(store: Store, sender_handle: str, body: dict) -> dict:
     with traced("create-message") as work:
         work.set("app.user.handle", receiver["handle"])
         work.set("app.message_length", len(message))
-        return store.add_message(sender, receiver, message.strip())
+        entry = store.add_message(sender, receiver, message.strip())
+        work.detail("message", entry)
+        return entry
