@@ -2,7 +2,6 @@
 `docker`, `id` and `go` on PATH, so no engine is touched: they check the decisions and the
 messages a user sees, not the installation itself (CI's cold run exercises that)."""
 
-import os
 import subprocess
 import textwrap
 from pathlib import Path

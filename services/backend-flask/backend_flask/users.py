@@ -6,7 +6,8 @@ import os
 
 import requests
 
-from obslab_common.errors import ApiError
+from obslab_common.errors import ApiError, invalid
+from obslab_common.validation import handle_errors
 
 # Short timeouts: a slow or stopped users-api must not hold requests for long.
 TIMEOUT = (0.5, 3.0)
@@ -31,6 +32,16 @@ def profile(handle: str) -> dict | None:
         return response.json()
     except ValueError:
         raise _unavailable("users-api answered something that is not JSON") from None
+
+
+def existing_profile(handle: str) -> dict:
+    """The profile of a user named in a URL: 422 for a malformed handle, 404 for an unknown user."""
+    if errors := handle_errors(handle):
+        raise invalid(*errors)
+    user = profile(handle)
+    if user is None:
+        raise ApiError(404, "user_not_found", message=f"There is no user @{handle}.")
+    return user
 
 
 def _unavailable(message: str) -> ApiError:

@@ -8,7 +8,7 @@ from obslab_common.telemetry import traced
 
 from backend_flask import users
 from backend_flask.store import Store
-from obslab_common.validation import handle_errors, text_errors
+from obslab_common.validation import text_errors
 
 MESSAGE_MAX_CHARS = 280
 REPLY_MAX_CHARS = 1024
@@ -40,11 +40,7 @@ def notifications(store: Store) -> list[dict]:
 
 
 def by_user(store: Store, handle: str) -> list[dict]:
-    if errors := handle_errors(handle):
-        raise invalid(*errors)
-    user = users.profile(handle)
-    if user is None:
-        raise ApiError(404, "user_not_found", message=f"There is no user @{handle}.")
+    user = users.existing_profile(handle)
     with traced("user-activities") as work:
         work.set("app.user.handle", user["handle"])
         results = store.by_author(user["handle"])

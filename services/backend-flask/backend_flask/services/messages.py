@@ -19,12 +19,9 @@ def groups(store: Store) -> list[dict]:
 
 
 def conversation(store: Store, handle: str) -> list[dict]:
-    if errors := handle_errors(handle):
-        raise invalid(*errors)
-    if users.profile(handle) is None:
-        raise ApiError(404, "user_not_found", message=f"There is no user @{handle}.")
+    user = users.existing_profile(handle)
     with traced("messages-with-user") as work:
-        work.set("app.user.handle", handle)
+        work.set("app.user.handle", user["handle"])
         results = store.messages_with(handle)
         work.set("app.result_length", len(results))
         return results
