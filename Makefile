@@ -6,7 +6,7 @@ COMPOSE := docker compose
 VENV := .venv
 PYTHON ?= python3
 
-.PHONY: help provision images up down clean ps logs urls load load-ui test test-unit
+.PHONY: help provision images up down clean ps logs urls load load-ui xray cw-logs test test-unit
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -52,6 +52,12 @@ load: ## Generate load headless (USERS, SPAWN_RATE, RUN_TIME override .env); rep
 load-ui: ## Locust's web UI on http://127.0.0.1:8089 (Ctrl+C stops it)
 	@echo "==> Locust web UI: http://127.0.0.1:$$(. scripts/lib.sh && load_env && echo $$LOCUST_UI_PORT)"
 	$(LOCUST) --service-ports locust
+
+xray: $(VENV)/.installed ## Recent X-Ray traces as trees (FILTER='service("users-api")', MINUTES=15, LIMIT=10)
+	@$(VENV)/bin/python scripts/xray_tree.py
+
+cw-logs: $(VENV)/.installed ## Follow the CloudWatch log group live (Ctrl+C stops)
+	@$(VENV)/bin/python scripts/cw_logs.py
 
 # Two processes: the unit tests import the services, whose X-Ray SDK patches `requests`
 # process-wide; the integration tests must talk to the stack with a plain client.

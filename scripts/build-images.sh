@@ -27,19 +27,39 @@ try_pull() {
   return 1
 }
 
-# ensure IMAGE BUILD_FUNCTION: skip if present, else pull, else build (timed).
+# A short hash of the files (and settings) an image is built from. Images built here carry it
+# as the label obslab.recipe, so a changed recipe (say, a component added to the collector's
+# manifest) rebuilds the image. Pulled images (they have a registry digest) are kept as they are.
+recipe_hash() {
+  { cat "$@"; env | grep -E '^(JAEGER|OTELCOL|LOCALSTACK|XRAY_DAEMON|PYTHON_IMAGE|DEBIAN_SUITE)' | sort; } \
+    | sha256sum | cut -c1-16
+}
+
+# ensure IMAGE BUILD_FUNCTION RECIPE_FILE...: skip if present and current, else pull, else build (timed).
 ensure() {
-  local image="$1" build="$2"
+  local image="$1" build="$2" recipe label
+  shift 2
+  recipe=$(recipe_hash "$@")
   if image_present "$image"; then
-    info "$image: present"
-    return
+    label=$(docker image inspect -f '{{ if .RepoDigests }}pulled{{ else }}{{ index .Config.Labels "obslab.recipe" }}{{ end }}' "$image")
+    if [ "$label" = pulled ] || [ "$label" = "$recipe" ]; then
+      info "$image: present"
+      return
+    fi
+    step "$image (recipe changed since it was built)"
+  else
+    step "$image"
+    if try_pull "$image"; then
+      info "pulled"
+      return
+    fi
   fi
-  step "$image"
-  if try_pull "$image"; then
-    info "pulled"
-    return
-  fi
-  timed "building $image" "$build" "$image"
+  RECIPE="$recipe" timed "building $image" "$build" "$image"
+}
+
+# docker build, labelled with the recipe hash ensure() computed.
+build() {
+  docker build --label "obslab.recipe=$RECIPE" "$@"
 }
 
 need_go() {
@@ -84,11 +104,11 @@ build_base() {
 
 build_python() {
   ensure_base
-  docker build --build-arg "BASE_IMAGE=$BASE_IMAGE" -t "$1" "$OBSLAB_ROOT/images/python"
+  build --build-arg "BASE_IMAGE=$BASE_IMAGE" -t "$1" "$OBSLAB_ROOT/images/python"
 }
 
 build_localstack() {
-  docker build --build-arg "PYTHON_IMAGE=$PYTHON_IMAGE" -t "$1" "$OBSLAB_ROOT/images/localstack"
+  build --build-arg "PYTHON_IMAGE=$PYTHON_IMAGE" -t "$1" "$OBSLAB_ROOT/images/localstack"
 }
 
 build_jaeger() {
@@ -115,7 +135,7 @@ build_jaeger() {
   ctx=$(context_dir jaeger)
   cp "$bin" "$ctx/jaeger"
   cp "$src/cmd/jaeger/sampling-strategies.json" "$ctx/"
-  docker build --build-arg "CERTS_IMAGE=$BASE_IMAGE" -t "$1" -f "$OBSLAB_ROOT/images/jaeger/Dockerfile" "$ctx"
+  build --build-arg "CERTS_IMAGE=$BASE_IMAGE" -t "$1" -f "$OBSLAB_ROOT/images/jaeger/Dockerfile" "$ctx"
 }
 
 build_collector() {
@@ -144,7 +164,7 @@ build_collector() {
   ctx=$(context_dir collector)
   cp "$out/otelcol-contrib" "$ctx/"
   cp "$OBSLAB_ROOT/images/collector/default-config.yaml" "$ctx/"
-  docker build --build-arg "CERTS_IMAGE=$BASE_IMAGE" -t "$1" -f "$OBSLAB_ROOT/images/collector/Dockerfile" "$ctx"
+  build --build-arg "CERTS_IMAGE=$BASE_IMAGE" -t "$1" -f "$OBSLAB_ROOT/images/collector/Dockerfile" "$ctx"
 }
 
 build_xray_daemon() {
@@ -159,16 +179,17 @@ build_xray_daemon() {
   local src
   src=$(cd "$recipe" && go list -m -f '{{.Dir}}' github.com/aws/aws-xray-daemon)
   cp "$src/daemon/cfg.yaml" "$ctx/cfg.yaml"
-  docker build --build-arg "CERTS_IMAGE=$BASE_IMAGE" -t "$1" -f "$recipe/Dockerfile" "$ctx"
+  build --build-arg "CERTS_IMAGE=$BASE_IMAGE" -t "$1" -f "$recipe/Dockerfile" "$ctx"
 }
 
 command -v docker >/dev/null && docker info >/dev/null 2>&1 || die "Docker is not running: run 'make provision' first"
 step "Images (present ones are skipped)"
 start=$(date +%s)
-# Order matters: LocalStack builds FROM the Python stand-in.
-ensure "$PYTHON_IMAGE" build_python
-ensure "$LOCALSTACK_IMAGE" build_localstack
-ensure "$JAEGER_IMAGE" build_jaeger
-ensure "$COLLECTOR_IMAGE" build_collector
-ensure "$XRAY_DAEMON_IMAGE" build_xray_daemon
+# Order matters: LocalStack builds FROM the Python stand-in. After each function: its recipe.
+images="$OBSLAB_ROOT/images"
+ensure "$PYTHON_IMAGE" build_python "$images/python/Dockerfile"
+ensure "$LOCALSTACK_IMAGE" build_localstack "$images"/localstack/*
+ensure "$JAEGER_IMAGE" build_jaeger "$images/jaeger/Dockerfile"
+ensure "$COLLECTOR_IMAGE" build_collector "$images"/collector/* "$OBSLAB_ROOT/collector/builder-config.yaml"
+ensure "$XRAY_DAEMON_IMAGE" build_xray_daemon "$images"/xray-daemon/*
 info "all images ready in $(($(date +%s) - start))s"

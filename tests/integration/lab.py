@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TypeVar
 
 import boto3
+import lab_env
 import requests
 from botocore.exceptions import BotoCoreError, ClientError
 from testcontainers.compose import DockerCompose
@@ -16,18 +17,13 @@ from testcontainers.compose import DockerCompose
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _dotenv() -> dict[str, str]:
-    lines = (ROOT / ".env").read_text().splitlines()
-    return dict(line.split("=", 1) for line in lines if line and not line.startswith("#"))
-
-
 def dotenv(key: str) -> str:
-    """A value from the project's .env (the single source of versions, ports and region)."""
-    return _dotenv()[key]
+    """A value as the repository's .env has it (the tests ignore the caller's environment)."""
+    return lab_env.read()[key]
 
 
 def dotenv_keys() -> list[str]:
-    return list(_dotenv())
+    return list(lab_env.read())
 
 
 REGION = dotenv("AWS_REGION")
@@ -45,6 +41,16 @@ TEST_ENV = {
 }
 
 T = TypeVar("T")
+
+
+XRAY_SDK = "X-Ray SDK"
+OPENTELEMETRY = "OpenTelemetry"
+
+
+def sent_by(document: dict) -> str:
+    """Which tracer a segment came from: the collector's exporter names OpenTelemetry as the SDK."""
+    sdk = (document.get("aws") or {}).get("xray", {}).get("sdk", "")
+    return OPENTELEMETRY if "opentelemetry" in sdk.lower() else XRAY_SDK
 
 
 class Lab:
@@ -102,17 +108,19 @@ class Lab:
 
         return eventually(complete, f"trace {trace_id} with {sorted(operations)} in Jaeger", timeout)
 
-    def xray_documents(self, trace_id: str, segments: set[str], timeout: float = 60) -> dict[str, dict]:
-        """Segment documents by name from LocalStack's X-Ray API, once all named segments are in."""
+    def xray_documents(self, trace_id: str, segments: set[str], tracer: str = XRAY_SDK,
+                       timeout: float = 60) -> dict[str, dict]:
+        """Segment documents by name from LocalStack's X-Ray API, as sent by one tracer (the
+        X-Ray SDK's daemon, or OpenTelemetry's collector), once all named segments are in."""
         xray = self.xray()
 
         def complete():
             traces = xray.batch_get_traces(TraceIds=[trace_id])["Traces"]
             documents = [json.loads(s["Document"]) for t in traces for s in t["Segments"]]
-            by_name = {doc["name"]: doc for doc in documents}
+            by_name = {doc["name"]: doc for doc in documents if sent_by(doc) == tracer}
             return by_name if segments <= set(by_name) else None
 
-        return eventually(complete, f"segments {sorted(segments)} of {trace_id} in X-Ray", timeout)
+        return eventually(complete, f"{tracer} segments {sorted(segments)} of {trace_id} in X-Ray", timeout)
 
 
 def span_tags(span: dict) -> dict:
@@ -135,10 +143,12 @@ def eventually(check: Callable[[], T | None], what: str, timeout: float = 60, in
 
 
 def new_ids() -> dict[str, str]:
-    """Fresh ids for one request: a W3C traceparent for OpenTelemetry, a header for X-Ray."""
-    otel_trace_id = os.urandom(16).hex()
+    """Fresh ids for one request: a W3C traceparent for OpenTelemetry, a header for X-Ray.
+    Both carry the same trace id (X-Ray's format: the time first), so the request's spans and
+    segments from both tracers meet in one X-Ray trace, and Jaeger has it under the same id."""
+    otel_trace_id = f"{int(time.time()):08x}{os.urandom(12).hex()}"
     parent_span_id = os.urandom(8).hex()
-    xray_trace_id = f"1-{int(time.time()):08x}-{os.urandom(12).hex()}"
+    xray_trace_id = f"1-{otel_trace_id[:8]}-{otel_trace_id[8:]}"
     return {
         "otel_trace_id": otel_trace_id,
         "parent_span_id": parent_span_id,

@@ -127,8 +127,8 @@ def test_xray_api_is_served_by_our_plugin(lab):
 
 
 def test_xray_operation_without_an_implementation_answers_with_an_aws_error(lab):
-    # The dispatch table covers every operation of the X-Ray API. One with no implementation
-    # yet must come back as a clean "not implemented" error, not as an internal failure.
+    # The dispatch table covers every operation of the X-Ray API. One the lab does not
+    # implement must come back as a clean "not implemented" error, not as an internal failure.
     with pytest.raises(ClientError) as error:
-        lab.xray().get_groups()
+        lab.xray().get_encryption_config()
     assert error.value.response["ResponseMetadata"]["HTTPStatusCode"] == 501

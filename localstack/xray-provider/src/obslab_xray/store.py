@@ -1,0 +1,26 @@
+"""X-Ray state, in LocalStack's own store classes: one XRayStore per account and region, so
+isolation, reset and persistence work as for LocalStack's built-in services."""
+
+import time
+
+from localstack.services.stores import AccountRegionBundle, BaseStore, LocalAttribute
+
+from obslab_xray.sampling import Targets
+
+# Oldest traces are dropped beyond this, so a long load test cannot exhaust memory.
+MAX_TRACES = 20_000
+
+
+class XRayStore(BaseStore):
+    # trace id -> Trace, in arrival order
+    traces: dict = LocalAttribute(default=dict)
+    # group name -> Group (as the API returns it)
+    groups: dict = LocalAttribute(default=dict)
+    # rule name -> {"SamplingRule": ..., "CreatedAt": epoch, "ModifiedAt": epoch}; Default added on first use
+    sampling_rules: dict = LocalAttribute(default=dict)
+    last_rule_modification: float = LocalAttribute(default=time.time)
+    sampling_targets: Targets = LocalAttribute(default=Targets)
+    telemetry_records: list = LocalAttribute(default=list)
+
+
+xray_stores = AccountRegionBundle("xray", XRayStore)
