@@ -13,11 +13,10 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 
-import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from lab_env import dotenv  # noqa: E402
+from lab_env import aws_client, dotenv, explain, localstack_url  # noqa: E402
 
 POLL_SECONDS = 2
 
@@ -37,11 +36,10 @@ def main() -> int:
     parser.add_argument("--group", default=dotenv("CLOUDWATCH_LOG_GROUP"))
     parser.add_argument("--minutes", type=float, default=5, help="how far back to start")
     parser.add_argument("--no-follow", action="store_true", help="print what is there and stop")
-    parser.add_argument("--endpoint", default=f"http://127.0.0.1:{dotenv('LOCALSTACK_PORT')}")
+    parser.add_argument("--endpoint", default=localstack_url())
     args = parser.parse_args()
 
-    logs = boto3.client("logs", endpoint_url=args.endpoint, region_name=dotenv("AWS_REGION"),
-                        aws_access_key_id="test", aws_secret_access_key="test")
+    logs = aws_client("logs", args.endpoint)
     since = int((time.time() - args.minutes * 60) * 1000)
     seen: set[str] = set()
     print(f"Log group {args.group} at {args.endpoint}" + ("" if args.no_follow else " (Ctrl+C stops)"), file=sys.stderr)
@@ -60,12 +58,8 @@ def main() -> int:
             time.sleep(POLL_SECONDS)
     except KeyboardInterrupt:
         return 0
-    except ClientError as error:
-        print(f"CloudWatch Logs answered: {error.response['Error']['Message']}", file=sys.stderr)
-        return 2
-    except BotoCoreError as error:
-        print(f"Cannot reach LocalStack at {args.endpoint} ({error}). Is the lab up? (make up)", file=sys.stderr)
-        return 2
+    except (ClientError, BotoCoreError) as error:
+        return explain(error, args.endpoint)
 
 
 if __name__ == "__main__":

@@ -1,6 +1,7 @@
 """The project's .env for Python tools (the single source of versions, ports and region)."""
 
 import os
+import sys
 from pathlib import Path
 
 ENV_FILE = Path(__file__).resolve().parents[1] / ".env"
@@ -15,3 +16,26 @@ def read() -> dict[str, str]:
 def dotenv(key: str) -> str:
     """A setting: from the environment if set there (as docker compose does), else from .env."""
     return os.environ.get(key) or read()[key]
+
+
+def localstack_url() -> str:
+    return f"http://127.0.0.1:{dotenv('LOCALSTACK_PORT')}"
+
+
+def aws_client(service: str, endpoint: str):
+    """A boto3 client for LocalStack (which accepts any credentials)."""
+    import boto3
+
+    return boto3.client(service, endpoint_url=endpoint, region_name=dotenv("AWS_REGION"),
+                        aws_access_key_id="test", aws_secret_access_key="test")
+
+
+def explain(error: Exception, endpoint: str) -> int:
+    """Say what went wrong talking to LocalStack, on stderr; the exit status for it."""
+    from botocore.exceptions import ClientError
+
+    if isinstance(error, ClientError):
+        print(f"LocalStack answered: {error.response['Error']['Message']}", file=sys.stderr)
+    else:
+        print(f"Cannot reach LocalStack at {endpoint} ({error}). Is the lab up? (make up)", file=sys.stderr)
+    return 2

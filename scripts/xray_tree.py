@@ -13,11 +13,10 @@ import sys
 import time
 from pathlib import Path
 
-import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from lab_env import dotenv  # noqa: E402
+from lab_env import aws_client, explain, localstack_url  # noqa: E402
 
 BATCH = 5  # BatchGetTraces takes at most five ids
 
@@ -89,11 +88,10 @@ def main() -> int:
     parser.add_argument("--filter", default=os.environ.get("FILTER", ""), help='e.g. service("users-api") AND fault')
     parser.add_argument("--minutes", type=float, default=float(os.environ.get("MINUTES") or 15))
     parser.add_argument("--limit", type=int, default=int(os.environ.get("LIMIT") or 10))
-    parser.add_argument("--endpoint", default=f"http://127.0.0.1:{dotenv('LOCALSTACK_PORT')}")
+    parser.add_argument("--endpoint", default=localstack_url())
     args = parser.parse_args()
 
-    xray = boto3.client("xray", endpoint_url=args.endpoint, region_name=dotenv("AWS_REGION"),
-                        aws_access_key_id="test", aws_secret_access_key="test")
+    xray = aws_client("xray", args.endpoint)
     now = time.time()
     request = {"StartTime": now - args.minutes * 60, "EndTime": now + 60}
     if args.filter.strip():
@@ -108,12 +106,8 @@ def main() -> int:
         traces = []
         for start in range(0, len(ids), BATCH):
             traces += xray.batch_get_traces(TraceIds=ids[start:start + BATCH])["Traces"]
-    except ClientError as error:
-        print(f"X-Ray answered: {error.response['Error']['Message']}", file=sys.stderr)
-        return 2
-    except BotoCoreError as error:
-        print(f"Cannot reach LocalStack at {args.endpoint} ({error}). Is the lab up? (make up)", file=sys.stderr)
-        return 2
+    except (ClientError, BotoCoreError) as error:
+        return explain(error, args.endpoint)
     if not traces:
         print(f"No traces in the last {args.minutes:g} minutes" + (f" matching {args.filter}" if args.filter else ""))
     order = {trace_id: index for index, trace_id in enumerate(ids)}

@@ -8,7 +8,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
-import boto3
 import lab_env
 import requests
 from botocore.exceptions import BotoCoreError, ClientError
@@ -77,13 +76,7 @@ class Lab:
         return self.url("localstack", 4566)
 
     def aws(self, service: str):
-        return boto3.client(
-            service,
-            endpoint_url=self.localstack,
-            region_name=REGION,
-            aws_access_key_id="test",
-            aws_secret_access_key="test",
-        )
+        return lab_env.aws_client(service, self.localstack)
 
     def xray(self):
         return self.aws("xray")
