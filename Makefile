@@ -41,7 +41,7 @@ urls: ## Print every URL of the lab
 LOCUST := $(COMPOSE) --profile load run --rm --user $$(id -u):$$(id -g)
 REPORT = reports/$$(date +%Y%m%d-%H%M%S)
 
-load: ## Generate load headless (USERS, SPAWN_RATE, RUN_TIME override .env); reports in loadtest/reports/
+load: images ## Generate load headless (USERS, SPAWN_RATE, RUN_TIME override .env); reports in loadtest/reports/
 	@. scripts/lib.sh && load_env && \
 	users=$${USERS:-$$LOCUST_USERS} rate=$${SPAWN_RATE:-$$LOCUST_SPAWN_RATE} time=$${RUN_TIME:-$$LOCUST_RUN_TIME} && \
 	report=$(REPORT) && mkdir -p loadtest/reports && \
@@ -49,7 +49,7 @@ load: ## Generate load headless (USERS, SPAWN_RATE, RUN_TIME override .env); rep
 	$(LOCUST) locust --headless --users $$users --spawn-rate $$rate --run-time $$time \
 	  --html $$report.html --csv $$report
 
-load-ui: ## Locust's web UI on http://127.0.0.1:8089 (Ctrl+C stops it)
+load-ui: images ## Locust's web UI on http://127.0.0.1:8089 (Ctrl+C stops it)
 	@echo "==> Locust web UI: http://127.0.0.1:$$(. scripts/lib.sh && load_env && echo $$LOCUST_UI_PORT)"
 	$(LOCUST) --service-ports locust
 

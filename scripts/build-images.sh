@@ -31,8 +31,14 @@ try_pull() {
 # as the label obslab.recipe, so a changed recipe (say, a component added to the collector's
 # manifest) rebuilds the image. Pulled images (they have a registry digest) are kept as they are.
 recipe_hash() {
-  { cat "$@"; env | grep -E '^(JAEGER|OTELCOL|LOCALSTACK|XRAY_DAEMON|PYTHON_IMAGE|DEBIAN_SUITE)' | sort; } \
-    | sha256sum | cut -c1-16
+  local version
+  {
+    cat "$@"
+    for version in JAEGER_VERSION JAEGER_SOURCE_TAG OTELCOL_VERSION LOCALSTACK_VERSION XRAY_DAEMON_VERSION \
+      PYTHON_IMAGE DEBIAN_SUITE; do
+      echo "$version=${!version}"
+    done
+  } | sha256sum | cut -c1-16
 }
 
 # ensure IMAGE BUILD_FUNCTION RECIPE_FILE...: skip if present and current, else pull, else build (timed).
