@@ -22,10 +22,10 @@ up: images ## Start the lab and wait until it is healthy
 	@echo
 	@scripts/urls.sh
 
-down: ## Stop the lab (keeps its data)
+down: ## Stop the lab (keeps Jaeger's traces)
 	$(COMPOSE) down
 
-clean: ## Stop the lab and delete its data (volumes)
+clean: ## Stop the lab and delete its data (the jaeger-data volume)
 	$(COMPOSE) down --volumes --remove-orphans
 
 ps: ## Show the lab's containers and their health

@@ -141,6 +141,7 @@ build_jaeger() {
   ctx=$(context_dir jaeger)
   cp "$bin" "$ctx/jaeger"
   cp "$src/cmd/jaeger/sampling-strategies.json" "$ctx/"
+  mkdir -p "$ctx/rootfs" && mkdir -m 1777 "$ctx/rootfs/tmp"
   build --build-arg "CERTS_IMAGE=$BASE_IMAGE" -t "$1" -f "$OBSLAB_ROOT/images/jaeger/Dockerfile" "$ctx"
 }
 
