@@ -82,11 +82,17 @@ class Lab:
         return self.aws("xray")
 
     def run_compose(self, *args: str, timeout: float = 300) -> subprocess.CompletedProcess:
-        """`docker compose <args>` in the test project (the session's environment selects it)."""
-        return subprocess.run(
-            [*self.compose.compose_command_property, *args],
-            cwd=ROOT, capture_output=True, text=True, timeout=timeout, check=True,
-        )
+        """`docker compose <args>` in the test project (the session's environment selects it).
+        A failure shows what compose said, and the recent logs of the services involved."""
+        command = [*self.compose.compose_command_property, *args]
+        result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=timeout)
+        if result.returncode != 0:
+            services = [arg for arg in args if arg in self.compose.get_config()["services"]]
+            logs = subprocess.run([*self.compose.compose_command_property, "logs", "--tail", "40", *services],
+                                  cwd=ROOT, capture_output=True, text=True, timeout=60).stdout
+            raise AssertionError(f"{' '.join(args)} failed ({result.returncode}):\n{result.stderr[-3000:]}\n"
+                                 f"--- logs ---\n{logs[-5000:]}")
+        return result
 
     def jaeger_trace(self, trace_id: str, operations: set[str], timeout: float = 60) -> dict:
         """The trace from Jaeger's query API once it holds spans with all these operation names."""
