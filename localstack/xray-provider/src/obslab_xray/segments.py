@@ -94,11 +94,13 @@ class Trace:
     def __init__(self, trace_id: str):
         self.id = trace_id
         self._documents: dict[str, tuple[dict, str]] = {}
+        # Derived from the documents, computed on first use, dropped when a document arrives.
         self._merged: list[tuple[dict, str]] | None = None
+        self._root: dict | None = None
 
     def add(self, segment: dict, document: str) -> None:
         self._documents[segment["id"]] = (segment, document)
-        self._merged = None
+        self._merged = self._root = None
 
     def _merge(self) -> list[tuple[dict, str]]:
         if self._merged is not None:
@@ -156,10 +158,12 @@ class Trace:
     @property
     def root(self) -> dict:
         """The entry point: the earliest segment without a parent in this trace."""
-        ids = {segment["id"] for segment in self.segments} | {
-            sub.get("id") for segment in self.segments for sub in walk(segment)}
-        candidates = [s for s in self.segments if s.get("type") != "subsegment" and s.get("parent_id") not in ids]
-        return min(candidates or self.segments, key=lambda segment: segment["start_time"])
+        if self._root is None:
+            segments = self.segments
+            ids = {s["id"] for s in segments} | {sub.get("id") for s in segments for sub in walk(s)}
+            candidates = [s for s in segments if s.get("type") != "subsegment" and s.get("parent_id") not in ids]
+            self._root = min(candidates or segments, key=lambda segment: segment["start_time"])
+        return self._root
 
     def services(self) -> list[str]:
         """Service names: every segment, and every remote or AWS call that got no segment of its own."""
