@@ -27,16 +27,12 @@ def dotenv_keys() -> list[str]:
 
 REGION = dotenv("AWS_REGION")
 
-# A project of its own and random host ports: the tests neither reuse nor collide with a lab
-# started by `make up`. (An empty port makes compose publish "127.0.0.1::<port>".)
+# A project of its own and random host ports (every *_PORT of .env, so none is forgotten): the
+# tests neither reuse nor collide with a lab started by `make up`. (An empty port makes compose
+# publish "127.0.0.1::<port>".)
 TEST_ENV = {
     "COMPOSE_PROJECT_NAME": "obslab-test",
-    "BACKEND_PORT": "",
-    "JAEGER_UI_PORT": "",
-    "OTLP_GRPC_PORT": "",
-    "OTLP_HTTP_PORT": "",
-    "LOCALSTACK_PORT": "",
-    "XRAY_DAEMON_PORT": "",
+    **{key: "" for key in lab_env.read() if key.endswith("_PORT")},
 }
 
 T = TypeVar("T")
