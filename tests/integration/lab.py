@@ -118,6 +118,24 @@ class Lab:
         return eventually(complete, f"{tracer} segments {sorted(segments)} of {trace_id} in X-Ray", timeout)
 
 
+def request_lines(lab: "Lab", otel_trace_ids: set[str], count: int, timeout: float = 60) -> list[tuple[str, dict]]:
+    """(stream, line) of the services' request lines in CloudWatch Logs for these OpenTelemetry
+    trace ids, once there are `count` of them. LocalStack's filter patterns are unreliable, so
+    the lines are filtered here."""
+    logs, group = lab.aws("logs"), dotenv("CLOUDWATCH_LOG_GROUP")
+
+    def found():
+        lines = []
+        for page in logs.get_paginator("filter_log_events").paginate(logGroupName=group):
+            for event in page["events"]:
+                line = json.loads(event["message"])
+                if line.get("otel_trace_id") in otel_trace_ids:
+                    lines.append((event["logStreamName"], line))
+        return lines if len(lines) >= count else None
+
+    return eventually(found, f"{count} request lines in CloudWatch Logs", timeout)
+
+
 def span_tags(span: dict) -> dict:
     return {tag["key"]: tag["value"] for tag in span["tags"]}
 

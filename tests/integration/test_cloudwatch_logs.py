@@ -1,41 +1,18 @@
 """The structured request lines in LocalStack's CloudWatch Logs (group "cruddur")."""
 
-import json
-
 import pytest
 import requests
 
-from .lab import dotenv, eventually, new_ids
+from .lab import new_ids, request_lines
 
 pytestmark = pytest.mark.integration
-
-GROUP = dotenv("CLOUDWATCH_LOG_GROUP")
-
-
-def request_lines(lab) -> list[tuple[str, dict]]:
-    """Every (stream, line) in the group. LocalStack's filter patterns are unreliable, so the
-    tests filter on their side."""
-    logs = lab.aws("logs")
-    lines = []
-    for page in logs.get_paginator("filter_log_events").paginate(logGroupName=GROUP):
-        lines += [(event["logStreamName"], json.loads(event["message"])) for event in page["events"]]
-    return lines
-
-
-def lines_for(lab, otel_trace_ids: set[str], count: int) -> list[tuple[str, dict]]:
-    def found():
-        lines = [(stream, line) for stream, line in request_lines(lab) if line.get("otel_trace_id") in otel_trace_ids]
-        return lines if len(lines) >= count else None
-
-    return eventually(found, f"{count} request lines in CloudWatch Logs", timeout=60)
-
 
 def test_each_request_is_logged_by_both_services_with_both_trace_ids(lab):
     ids = new_ids()
     response = requests.get(f"{lab.backend}/api/activities/@garek", headers=ids["headers"], timeout=10)
     assert response.status_code == 200
 
-    lines = dict((line["service"], (stream, line)) for stream, line in lines_for(lab, {ids["otel_trace_id"]}, 2))
+    lines = dict((line["service"], (stream, line)) for stream, line in request_lines(lab, {ids["otel_trace_id"]}, 2))
 
     stream, backend = lines["backend-flask"]
     assert stream.startswith("backend-flask/")
@@ -55,7 +32,7 @@ def test_errors_are_logged_too(lab):
     ids = new_ids()
     requests.post(f"{lab.backend}/api/activities", json={}, headers=ids["headers"], timeout=10)
 
-    [(_, line)] = lines_for(lab, {ids["otel_trace_id"]}, 1)
+    [(_, line)] = request_lines(lab, {ids["otel_trace_id"]}, 1)
     assert (line["method"], line["status"]) == ("POST", 422)
 
 
@@ -68,7 +45,7 @@ def test_no_line_is_lost_when_the_service_stops(lab):
     try:
         # Right away, well within watchtower's send interval: only the flush on SIGTERM can deliver them.
         lab.run_compose("stop", "backend-flask")
-        lines = lines_for(lab, sent, len(sent))
+        lines = request_lines(lab, sent, len(sent))
     finally:
         lab.run_compose("up", "--detach", "--wait", "backend-flask")
     assert {line["otel_trace_id"] for _, line in lines} == sent

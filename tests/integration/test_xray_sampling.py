@@ -8,7 +8,7 @@ import time
 import pytest
 import requests
 
-from .lab import XRAY_SDK, eventually, new_ids, sent_by
+from .lab import XRAY_SDK, eventually, new_ids, request_lines, sent_by
 
 pytestmark = pytest.mark.integration
 
@@ -20,20 +20,13 @@ STOP_RULE = {
 }
 
 
-def request_line(lab, logs) -> dict:
+def request_line(lab) -> dict:
     """Send one request the SDK decides about (no X-Amzn-Trace-Id header); its request line."""
     ids = new_ids()
     headers = {"traceparent": ids["headers"]["traceparent"]}
     requests.get(f"{lab.backend}{PATH}", headers=headers, timeout=10).raise_for_status()
-
-    def line():
-        for page in logs.get_paginator("filter_log_events").paginate(logGroupName="cruddur"):
-            for event in page["events"]:
-                if ids["otel_trace_id"] in event["message"]:
-                    return json.loads(event["message"])
-        return None
-
-    return eventually(line, "the request line in CloudWatch Logs", timeout=30)
+    [(_, line)] = request_lines(lab, {ids["otel_trace_id"]}, 1, timeout=30)
+    return line
 
 
 def sdk_segments_since(lab, since: float) -> list[dict]:
@@ -49,21 +42,21 @@ def sdk_segments_since(lab, since: float) -> list[dict]:
 
 
 def test_a_rule_with_no_reservoir_and_no_rate_stops_segments_until_it_is_removed(lab):
-    xray, logs = lab.xray(), lab.aws("logs")
+    xray = lab.xray()
     xray.create_sampling_rule(SamplingRule=STOP_RULE)
     try:
         # The SDK fetches rules again when a target poll reports a newer modification (~10 s).
-        eventually(lambda: request_line(lab, logs)["xray_sampled"] is False,
+        eventually(lambda: request_line(lab)["xray_sampled"] is False,
                    "the SDK to apply the new rule", timeout=90, interval=2)
         since = time.time()
-        lines = [request_line(lab, logs) for _ in range(5)]
+        lines = [request_line(lab) for _ in range(5)]
         assert [line["xray_sampled"] for line in lines] == [False] * 5
         assert sdk_segments_since(lab, since) == []
     finally:
         xray.delete_sampling_rule(RuleName=STOP_RULE["RuleName"])
 
     # Without the rule, the exercise's Cruddur rule (5 per second) samples the path again.
-    line = eventually(lambda: (line := request_line(lab, logs))["xray_sampled"] and line,
+    line = eventually(lambda: (line := request_line(lab))["xray_sampled"] and line,
                       "sampling to resume", timeout=90, interval=2)
     segment = lab.xray_documents(line["xray_trace_id"], {"backend-flask"})["backend-flask"]
     assert segment["http"]["request"]["url"].endswith(PATH)
