@@ -6,7 +6,7 @@ COMPOSE := docker compose
 VENV := .venv
 PYTHON ?= python3
 
-.PHONY: help provision images up down clean ps logs urls load load-ui xray cw-logs test test-unit
+.PHONY: help provision images up down clean ps logs urls load load-ui xray cw-logs test test-unit lint format
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -39,17 +39,18 @@ urls: ## Print every URL of the lab
 
 # Locust runs in compose (profile "load"), as the host's user so reports are yours.
 LOCUST := $(COMPOSE) --profile load run --rm --user $$(id -u):$$(id -g)
-REPORT = reports/$$(date +%Y%m%d-%H%M%S)
+REPORT = $$(date +%Y%m%d-%H%M%S)
 
-load: images ## Generate load headless (USERS, SPAWN_RATE, RUN_TIME override .env); reports in loadtest/reports/
+load: images ## Generate load headless (USERS, SPAWN_RATE, RUN_TIME override .env); reports in reports/locust/
 	@. scripts/lib.sh && load_env && \
 	users=$${USERS:-$$LOCUST_USERS} rate=$${SPAWN_RATE:-$$LOCUST_SPAWN_RATE} time=$${RUN_TIME:-$$LOCUST_RUN_TIME} && \
-	report=$(REPORT) && mkdir -p loadtest/reports && \
-	echo "==> Locust: $$users users, $$rate/s spawn rate, for $$time (report: loadtest/$$report.html)" && \
+	report=$(REPORT) && mkdir -p reports/locust && \
+	echo "==> Locust: $$users users, $$rate/s spawn rate, for $$time (report: reports/locust/$$report.html)" && \
 	$(LOCUST) locust --headless --users $$users --spawn-rate $$rate --run-time $$time \
 	  --html $$report.html --csv $$report
 
 load-ui: images ## Locust's web UI on http://127.0.0.1:8089 (Ctrl+C stops it)
+	@mkdir -p reports/locust
 	@echo "==> Locust web UI: http://127.0.0.1:$$(. scripts/lib.sh && load_env && echo $$LOCUST_UI_PORT)"
 	$(LOCUST) --service-ports locust
 
@@ -59,16 +60,28 @@ xray: $(VENV)/.installed ## Recent X-Ray traces as trees (FILTER='service("users
 cw-logs: $(VENV)/.installed ## Follow the CloudWatch log group live (Ctrl+C stops)
 	@$(VENV)/bin/python scripts/cw_logs.py
 
-# Two processes: the unit tests import the services, whose X-Ray SDK patches `requests`
-# process-wide; the integration tests must talk to the stack with a plain client.
+# Two processes (pyproject.toml says why): the suites without Docker, then the real stack.
 test: images $(VENV)/.installed ## Run all tests: unit tests, then the real stack via testcontainers
-	$(VENV)/bin/pytest tests/unit
+	$(VENV)/bin/pytest
 	$(VENV)/bin/pytest tests/integration
 
 test-unit: $(VENV)/.installed ## Run the unit tests only (no Docker)
-	$(VENV)/bin/pytest tests/unit
+	$(VENV)/bin/pytest
 
-$(VENV)/.installed: requirements-dev.txt services/common/requirements.txt services/backend-flask/requirements.txt
+SHELL_SCRIPTS := $(wildcard scripts/*.sh images/*/build.sh src/*/offline-image/*.sh src/localstack/init/ready.d/*.sh)
+
+lint: $(VENV)/.installed ## Lint and format checks: ruff (Python), shellcheck (scripts), yamllint (YAML)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	@scripts/need-shellcheck.sh
+	shellcheck -x $(SHELL_SCRIPTS)
+	$(VENV)/bin/yamllint -s .
+
+format: $(VENV)/.installed ## Fix what ruff can fix and format the Python code
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+$(VENV)/.installed: requirements-dev.txt src/flask-common/requirements.txt src/backend-flask/requirements.txt
 	@echo "==> Installing test tools into $(VENV)"
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-dev.txt

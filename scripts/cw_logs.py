@@ -10,22 +10,26 @@ import argparse
 import json
 import sys
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from lab_env import aws_client, dotenv, explain, localstack_url  # noqa: E402
+from lab_env import aws_client, explain, localstack_url, setting  # noqa: E402
 
 POLL_SECONDS = 2
 
 
 def format_event(event: dict) -> str:
-    when = datetime.fromtimestamp(event["timestamp"] / 1000, timezone.utc).strftime("%H:%M:%S")
+    when = datetime.fromtimestamp(event["timestamp"] / 1000, UTC).strftime("%H:%M:%S")
     try:
         fields = json.loads(event["message"])
-        message = " ".join(f"{key}={value}" for key, value in fields.items()) if isinstance(fields, dict) else event["message"]
+        message = (
+            " ".join(f"{key}={value}" for key, value in fields.items())
+            if isinstance(fields, dict)
+            else event["message"]
+        )
     except ValueError:
         message = event["message"]
     return f"{when}  {event['logStreamName']}  {message}"
@@ -33,7 +37,7 @@ def format_event(event: dict) -> str:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--group", default=dotenv("CLOUDWATCH_LOG_GROUP"))
+    parser.add_argument("--group", default=setting("CLOUDWATCH_LOG_GROUP"))
     parser.add_argument("--minutes", type=float, default=5, help="how far back to start")
     parser.add_argument("--no-follow", action="store_true", help="print what is there and stop")
     parser.add_argument("--endpoint", default=localstack_url())

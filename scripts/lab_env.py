@@ -7,27 +7,32 @@ from pathlib import Path
 ENV_FILE = Path(__file__).resolve().parents[1] / ".env"
 
 
-def read() -> dict[str, str]:
-    """Every KEY=VALUE of .env, as written there."""
+def env_file() -> dict[str, str]:
+    """Every KEY=VALUE of .env, as written there (whatever the environment says)."""
     lines = ENV_FILE.read_text().splitlines()
     return dict(line.split("=", 1) for line in lines if line.strip() and not line.startswith("#"))
 
 
-def dotenv(key: str) -> str:
-    """A setting: from the environment if set there (as docker compose does), else from .env."""
-    return os.environ.get(key) or read()[key]
+def setting(key: str) -> str:
+    """A setting as docker compose sees it: from the environment if set there, else from .env."""
+    return os.environ.get(key) or env_file()[key]
 
 
 def localstack_url() -> str:
-    return f"http://127.0.0.1:{dotenv('LOCALSTACK_PORT')}"
+    return f"http://127.0.0.1:{setting('LOCALSTACK_PORT')}"
 
 
 def aws_client(service: str, endpoint: str):
     """A boto3 client for LocalStack (which accepts any credentials)."""
     import boto3
 
-    return boto3.client(service, endpoint_url=endpoint, region_name=dotenv("AWS_REGION"),
-                        aws_access_key_id="test", aws_secret_access_key="test")
+    return boto3.client(
+        service,
+        endpoint_url=endpoint,
+        region_name=setting("AWS_REGION"),
+        aws_access_key_id="test",
+        aws_secret_access_key="test",
+    )
 
 
 def explain(error: Exception, endpoint: str) -> int:

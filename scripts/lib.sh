@@ -46,3 +46,35 @@ apt_install() {
 }
 
 image_present() { docker image inspect "$1" >/dev/null 2>&1; }
+
+# --- For the offline image recipes (src/*/offline-image/build.sh, images/*/build.sh) ---
+# scripts/build-images.sh runs a recipe's build.sh with .env loaded and RECIPE set.
+
+# docker build, labelled with the recipe hash (RECIPE) that scripts/build-images.sh computed.
+docker_build() {
+  docker build --label "obslab.recipe=${RECIPE:?set by scripts/build-images.sh}" "$@"
+}
+
+need_go() {
+  command -v go >/dev/null || die "Go is needed to build $1 from source (no registry reachable). Install Go 1.25+, or use Docker with registry access."
+}
+
+# context_dir NAME: a clean build context under the cache.
+context_dir() {
+  local dir="$OBSLAB_CACHE/context/$1"
+  rm -rf "$dir"
+  mkdir -p "$dir"
+  echo "$dir"
+}
+
+# go_module_source MODULE@VERSION DEST: a writable copy of a module's source from the Go module
+# proxy (verified by the checksum database), kept in the cache.
+go_module_source() {
+  local dir
+  [ -d "$2" ] && return
+  info "downloading $1"
+  dir=$(go mod download -json "$1" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')
+  [ -n "$dir" ] || die "could not download $1"
+  mkdir -p "$(dirname "$2")"
+  cp -r "$dir" "$2.tmp" && chmod -R u+w "$2.tmp" && mv "$2.tmp" "$2"
+}

@@ -102,10 +102,10 @@ def main() -> int:
             ids += [summary["Id"] for summary in page["TraceSummaries"]]
             if len(ids) >= args.limit:
                 break
-        ids = ids[:args.limit]
+        ids = ids[: args.limit]
         traces = []
         for start in range(0, len(ids), BATCH):
-            traces += xray.batch_get_traces(TraceIds=ids[start:start + BATCH])["Traces"]
+            traces += xray.batch_get_traces(TraceIds=ids[start : start + BATCH])["Traces"]
     except (ClientError, BotoCoreError) as error:
         return explain(error, args.endpoint)
     if not traces:

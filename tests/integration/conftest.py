@@ -6,7 +6,7 @@ import sys
 import pytest
 from testcontainers.compose import DockerCompose
 
-from .lab import ROOT, TEST_ENV, Lab, dotenv_keys
+from .lab import ENV_FILE, ROOT, TEST_ENV, Lab
 
 
 def _print_logs(compose: DockerCompose) -> None:
@@ -22,7 +22,7 @@ def lab():
     with pytest.MonkeyPatch.context() as env:
         # The stack under test is the repository's: .env decides, not variables that happen to
         # be set in the caller's shell (compose would let those win).
-        for key in dotenv_keys():
+        for key in ENV_FILE:
             env.delenv(key, raising=False)
         for key, value in TEST_ENV.items():
             env.setenv(key, value)

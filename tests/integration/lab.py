@@ -8,31 +8,25 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
-import lab_env
 import requests
 from botocore.exceptions import BotoCoreError, ClientError
 from testcontainers.compose import DockerCompose
 
+import lab_env
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def dotenv(key: str) -> str:
-    """A value as the repository's .env has it (the tests ignore the caller's environment)."""
-    return lab_env.read()[key]
-
-
-def dotenv_keys() -> list[str]:
-    return list(lab_env.read())
-
-
-REGION = dotenv("AWS_REGION")
+# The repository's .env as written: the tests ignore the caller's environment.
+ENV_FILE = lab_env.env_file()
+REGION = ENV_FILE["AWS_REGION"]
 
 # A project of its own and random host ports (every *_PORT of .env, so none is forgotten): the
 # tests neither reuse nor collide with a lab started by `make up`. (An empty port makes compose
 # publish "127.0.0.1::<port>".)
 TEST_ENV = {
     "COMPOSE_PROJECT_NAME": "obslab-test",
-    **{key: "" for key in lab_env.read() if key.endswith("_PORT")},
+    **{key: "" for key in ENV_FILE if key.endswith("_PORT")},
 }
 
 T = TypeVar("T")
@@ -84,10 +78,16 @@ class Lab:
         result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=timeout)
         if result.returncode != 0:
             services = [arg for arg in args if arg in self.compose.get_config()["services"]]
-            logs = subprocess.run([*self.compose.compose_command_property, "logs", "--tail", "40", *services],
-                                  cwd=ROOT, capture_output=True, text=True, timeout=60).stdout
-            raise AssertionError(f"{' '.join(args)} failed ({result.returncode}):\n{result.stderr[-3000:]}\n"
-                                 f"--- logs ---\n{logs[-5000:]}")
+            logs = subprocess.run(
+                [*self.compose.compose_command_property, "logs", "--tail", "40", *services],
+                cwd=ROOT,
+                capture_output=True,
+                text=True,
+                timeout=60,
+            ).stdout
+            raise AssertionError(
+                f"{' '.join(args)} failed ({result.returncode}):\n{result.stderr[-3000:]}\n--- logs ---\n{logs[-5000:]}"
+            )
         return result
 
     def jaeger_trace(self, trace_id: str, operations: set[str], timeout: float = 60) -> dict:
@@ -103,8 +103,9 @@ class Lab:
 
         return eventually(complete, f"trace {trace_id} with {sorted(operations)} in Jaeger", timeout)
 
-    def xray_documents(self, trace_id: str, segments: set[str], tracer: str = XRAY_SDK,
-                       timeout: float = 60) -> dict[str, dict]:
+    def xray_documents(
+        self, trace_id: str, segments: set[str], tracer: str = XRAY_SDK, timeout: float = 60
+    ) -> dict[str, dict]:
         """Segment documents by name from LocalStack's X-Ray API, as sent by one tracer (the
         X-Ray SDK's daemon, or OpenTelemetry's collector), once all named segments are in."""
         xray = self.xray()
@@ -122,7 +123,7 @@ def request_lines(lab: "Lab", otel_trace_ids: set[str], count: int, timeout: flo
     """(stream, line) of the services' request lines in CloudWatch Logs for these OpenTelemetry
     trace ids, once there are `count` of them. LocalStack's filter patterns are unreliable, so
     the lines are filtered here."""
-    logs, group = lab.aws("logs"), dotenv("CLOUDWATCH_LOG_GROUP")
+    logs, group = lab.aws("logs"), ENV_FILE["CLOUDWATCH_LOG_GROUP"]
 
     def found():
         lines = []

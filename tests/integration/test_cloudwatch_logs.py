@@ -7,6 +7,7 @@ from .lab import new_ids, request_lines
 
 pytestmark = pytest.mark.integration
 
+
 def test_each_request_is_logged_by_both_services_with_both_trace_ids(lab):
     ids = new_ids()
     response = requests.get(f"{lab.backend}/api/activities/@garek", headers=ids["headers"], timeout=10)

@@ -1,4 +1,4 @@
-"""A short Locust run (the lab's loadtest/locustfile.py, in compose's "load" profile): every
+"""A short Locust run (the lab's src/locust/locustfile.py, in compose's "load" profile): every
 task gets answers without failures (so no 5xx), and every endpoint it hit has traces in Jaeger."""
 
 import json
@@ -30,43 +30,74 @@ ENDPOINTS = {
 @pytest.fixture(scope="module")
 def locust_stats(lab):
     started = time.time()
-    stats_file = ROOT / "loadtest" / "reports" / f"test-{os.getpid()}.json"
+    stats_file = ROOT / "reports" / "locust" / f"test-{os.getpid()}.json"
+    stats_file.parent.mkdir(parents=True, exist_ok=True)
     try:
         lab.run_compose(
-            "--profile", "load", "run", "--rm", "--no-deps", "--user", f"{os.getuid()}:{os.getgid()}",
-            "-e", "LOCUST_THINK_TIME=0,0.2", "locust",
-            "--headless", "--users", "10", "--spawn-rate", "10", "--run-time", "20s",
-            "--only-summary", "--json-file", f"reports/{stats_file.stem}", "--exit-code-on-error", "0",
+            "--profile",
+            "load",
+            "run",
+            "--rm",
+            "--no-deps",
+            "--user",
+            f"{os.getuid()}:{os.getgid()}",
+            "-e",
+            "LOCUST_THINK_TIME=0,0.2",
+            "locust",
+            "--headless",
+            "--users",
+            "10",
+            "--spawn-rate",
+            "10",
+            "--run-time",
+            "20s",
+            "--only-summary",
+            "--json-file",
+            stats_file.stem,
+            "--exit-code-on-error",
+            "0",
         )
         return started, json.loads(stats_file.read_text())
     finally:
         stats_file.unlink(missing_ok=True)
 
 
+def _by_name(stats: list[dict]) -> dict[tuple[str, str], dict]:
+    return {(entry["method"], entry["name"]): entry for entry in stats}
+
+
+@pytest.mark.parametrize("endpoint", ENDPOINTS, ids=" ".join)
+def test_every_endpoint_is_hit(locust_stats, endpoint):
+    _, stats = locust_stats
+    assert _by_name(stats)[endpoint]["num_requests"] > 0
+
+
 def test_every_task_ran_without_failures(locust_stats):
     _, stats = locust_stats
-    by_name = {(entry["method"], entry["name"]): entry for entry in stats}
-
-    for endpoint in ENDPOINTS:
-        assert by_name[endpoint]["num_requests"] > 0, endpoint
+    by_name = _by_name(stats)
     invalid = [entry for name, entry in by_name.items() if name[1].startswith("invalid: ")]
     assert invalid and all(entry["num_requests"] > 0 for entry in invalid)
     failures = {name: entry["num_failures"] for name, entry in by_name.items() if entry["num_failures"]}
     assert failures == {}
 
 
-def test_every_endpoint_hit_has_traces_in_jaeger(lab, locust_stats):
+@pytest.mark.parametrize("operation", ENDPOINTS.values())
+def test_every_endpoint_hit_has_traces_in_jaeger(lab, locust_stats, operation):
     started, _ = locust_stats
 
-    for operation in ENDPOINTS.values():
-        def traces():
-            response = requests.get(
-                f"{lab.jaeger}/api/traces",
-                params={"service": "backend-flask", "operation": operation, "limit": 1,
-                        "start": int(started * 1e6), "end": int(time.time() * 1e6)},
-                timeout=10,
-            )
-            response.raise_for_status()
-            return response.json()["data"]
+    def traces():
+        response = requests.get(
+            f"{lab.jaeger}/api/traces",
+            params={
+                "service": "backend-flask",
+                "operation": operation,
+                "limit": 1,
+                "start": int(started * 1e6),
+                "end": int(time.time() * 1e6),
+            },
+            timeout=10,
+        )
+        response.raise_for_status()
+        return response.json()["data"]
 
-        eventually(traces, f"traces of {operation} in Jaeger", timeout=30)
+    eventually(traces, f"traces of {operation} in Jaeger", timeout=30)

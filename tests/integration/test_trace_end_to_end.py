@@ -46,8 +46,11 @@ def test_home_trace_in_jaeger_has_server_span_and_custom_span(lab, home_request)
     assert service_of(trace, server) == "backend-flask"
     assert span_tags(server)["span.kind"] == "server"
     # The server span continues the caller's trace context (the traceparent header) ...
-    assert {"refType": "CHILD_OF", "traceID": home_request["otel_trace_id"],
-            "spanID": home_request["parent_span_id"]} in server["references"]
+    assert {
+        "refType": "CHILD_OF",
+        "traceID": home_request["otel_trace_id"],
+        "spanID": home_request["parent_span_id"],
+    } in server["references"]
     # ... and the custom span is its child, with its attributes.
     assert custom["references"][0]["spanID"] == server["spanID"]
     result_length = next(tag for tag in custom["tags"] if tag["key"] == "app.result_length")
@@ -66,7 +69,11 @@ def test_cross_service_trace_links_both_processes_in_jaeger(lab, cross_service_r
     client, users_server = spans["GET"], spans["GET /users/@<handle>"]
     lookup = spans["users-directory-lookup"]
     assert [service_of(trace, s) for s in (backend_server, client, users_server, lookup)] == [
-        "backend-flask", "backend-flask", "users-api", "users-api"]
+        "backend-flask",
+        "backend-flask",
+        "users-api",
+        "users-api",
+    ]
     assert span_tags(client)["span.kind"] == "client"
     # The HTTP hop: backend server -> backend client -> users-api server -> lookup.
     assert client["references"][0]["spanID"] == backend_server["spanID"]

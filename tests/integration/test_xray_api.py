@@ -28,10 +28,20 @@ class CliError(Exception):
 def aws(lab, *args, region=REGION, account="000000000000"):
     """Run the AWS CLI against LocalStack; the JSON answer, or CliError with the error code.
     LocalStack takes a 12-digit access key id as the account id."""
-    env = {**os.environ, "AWS_ACCESS_KEY_ID": account, "AWS_SECRET_ACCESS_KEY": "test",
-           "AWS_DEFAULT_REGION": region, "AWS_PAGER": ""}
-    result = subprocess.run([AWS_CLI, "--endpoint-url", lab.localstack, "--output", "json", *args],
-                            capture_output=True, text=True, env=env, timeout=60)
+    env = {
+        **os.environ,
+        "AWS_ACCESS_KEY_ID": account,
+        "AWS_SECRET_ACCESS_KEY": "test",
+        "AWS_DEFAULT_REGION": region,
+        "AWS_PAGER": "",
+    }
+    result = subprocess.run(
+        [AWS_CLI, "--endpoint-url", lab.localstack, "--output", "json", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
     if result.returncode != 0:
         code = result.stderr.split("(", 1)[1].split(")", 1)[0] if "(" in result.stderr else "?"
         raise CliError(code, result.stderr)
@@ -44,18 +54,26 @@ def unique(prefix: str) -> str:
 
 # --- Defaults created by LocalStack's init hooks ---
 
+
 def test_init_hooks_create_the_exercise_defaults(lab):
     group = aws(lab, "xray", "get-group", "--group-name", "Cruddur")["Group"]
     assert group["FilterExpression"] == 'service("backend-flask")'
-    rules = {r["SamplingRule"]["RuleName"]: r["SamplingRule"]
-             for r in aws(lab, "xray", "get-sampling-rules")["SamplingRuleRecords"]}
+    rules = {
+        r["SamplingRule"]["RuleName"]: r["SamplingRule"]
+        for r in aws(lab, "xray", "get-sampling-rules")["SamplingRuleRecords"]
+    }
     assert {key: rules["Cruddur"][key] for key in ("FixedRate", "ReservoirSize", "ServiceName", "Priority")} == {
-        "FixedRate": 0.1, "ReservoirSize": 5, "ServiceName": "backend-flask", "Priority": 9000}
+        "FixedRate": 0.1,
+        "ReservoirSize": 5,
+        "ServiceName": "backend-flask",
+        "Priority": 9000,
+    }
     assert rules["HealthChecks"]["URLPath"] == "/health" and rules["HealthChecks"]["FixedRate"] == 0
     assert "Default" in rules
 
 
 # --- Groups ---
+
 
 def test_group_lifecycle(lab):
     name = unique("Users")
@@ -93,10 +111,22 @@ def test_bad_group_requests_get_invalid_request(lab, args):
 
 # --- Sampling rules ---
 
+
 def rule_file(tmp_path, **fields) -> str:
-    rule = {"RuleName": unique("Rule"), "ResourceARN": "*", "Priority": 5000, "FixedRate": 0.5, "ReservoirSize": 2,
-            "ServiceName": "users-api", "ServiceType": "*", "Host": "*", "HTTPMethod": "GET",
-            "URLPath": "/users/*", "Version": 1, **fields}
+    rule = {
+        "RuleName": unique("Rule"),
+        "ResourceARN": "*",
+        "Priority": 5000,
+        "FixedRate": 0.5,
+        "ReservoirSize": 2,
+        "ServiceName": "users-api",
+        "ServiceType": "*",
+        "Host": "*",
+        "HTTPMethod": "GET",
+        "URLPath": "/users/*",
+        "Version": 1,
+        **fields,
+    }
     path = tmp_path / f"{rule['RuleName']}.json"
     path.write_text(json.dumps({"SamplingRule": rule}))
     return f"file://{path}"
@@ -109,8 +139,9 @@ def test_sampling_rule_lifecycle(lab, tmp_path):
 
     listed = {r["SamplingRule"]["RuleName"] for r in aws(lab, "xray", "get-sampling-rules")["SamplingRuleRecords"]}
     assert name in listed
-    updated = aws(lab, "xray", "update-sampling-rule", "--sampling-rule-update",
-                  json.dumps({"RuleName": name, "FixedRate": 0.25}))["SamplingRuleRecord"]
+    updated = aws(
+        lab, "xray", "update-sampling-rule", "--sampling-rule-update", json.dumps({"RuleName": name, "FixedRate": 0.25})
+    )["SamplingRuleRecord"]
     assert updated["SamplingRule"]["FixedRate"] == 0.25 and updated["SamplingRule"]["ReservoirSize"] == 2
     assert updated["ModifiedAt"] >= record["CreatedAt"]
 
@@ -119,7 +150,9 @@ def test_sampling_rule_lifecycle(lab, tmp_path):
     assert name not in listed
 
 
-@pytest.mark.parametrize("fields", [{"FixedRate": 1.5}, {"Version": 2}, {"RuleName": "Cruddur"}, {"URLPath": "x" * 129}])
+@pytest.mark.parametrize(
+    "fields", [{"FixedRate": 1.5}, {"Version": 2}, {"RuleName": "Cruddur"}, {"URLPath": "x" * 129}]
+)
 def test_bad_sampling_rules_get_invalid_request(lab, tmp_path, fields):
     with pytest.raises(CliError) as error:
         aws(lab, "xray", "create-sampling-rule", "--cli-input-json", rule_file(tmp_path, **fields))
@@ -134,6 +167,7 @@ def test_default_rule_cannot_be_deleted(lab):
 
 # --- Traces of real requests ---
 
+
 @pytest.fixture(scope="module")
 def traffic(lab):
     """Three requests with both tracers on the same trace id: a cross-service success, a 404
@@ -144,11 +178,15 @@ def traffic(lab):
         ids = new_ids()
         requests.get(f"{lab.backend}{path}", headers=ids["headers"], timeout=10)
         sent[key] = ids
-    requests.put(f"{lab.backend}/admin/faults", json={"route": "/api/activities/notifications", "error_rate": 1},
-                 timeout=5).raise_for_status()
+    requests.put(
+        f"{lab.backend}/admin/faults", json={"route": "/api/activities/notifications", "error_rate": 1}, timeout=5
+    ).raise_for_status()
     try:
         ids = new_ids()
-        assert requests.get(f"{lab.backend}/api/activities/notifications", headers=ids["headers"], timeout=10).status_code == 503
+        assert (
+            requests.get(f"{lab.backend}/api/activities/notifications", headers=ids["headers"], timeout=10).status_code
+            == 503
+        )
         sent["fault"] = ids
     finally:
         requests.delete(f"{lab.backend}/admin/faults", timeout=5)
@@ -203,7 +241,9 @@ def test_summaries_are_filled_from_the_segments(lab, traffic):
 def test_both_tracers_are_in_the_same_trace(lab, traffic):
     _, ids = traffic
     [trace] = aws(lab, "xray", "batch-get-traces", "--trace-ids", ids["worf"])["Traces"]
-    sdks = {(json.loads(s["Document"])["name"], json.loads(s["Document"])["aws"]["xray"]["sdk"]) for s in trace["Segments"]}
+    sdks = {
+        (json.loads(s["Document"])["name"], json.loads(s["Document"])["aws"]["xray"]["sdk"]) for s in trace["Segments"]
+    }
     assert {("backend-flask", "X-Ray for Python"), ("users-api", "X-Ray for Python")} <= sdks
     assert {name for name, sdk in sdks if "opentelemetry" in sdk.lower()} == {"backend-flask", "users-api"}
 
@@ -215,12 +255,15 @@ def edges(graph: dict) -> set[tuple[str, str]]:
 
 def test_service_graph_has_both_services_and_the_edge_between_them(lab, traffic):
     started, _ = traffic
-    graph = aws(lab, "xray", "get-service-graph", "--start-time", str(int(started)), "--end-time", str(int(time.time()) + 1))
+    graph = aws(
+        lab, "xray", "get-service-graph", "--start-time", str(int(started)), "--end-time", str(int(time.time()) + 1)
+    )
 
     assert {("client", "backend-flask"), ("backend-flask", "users-api")} <= edges(graph)
     services = {service["Name"]: service for service in graph["Services"]}
-    to_users = next(e for e in services["backend-flask"]["Edges"]
-                    if e["ReferenceId"] == services["users-api"]["ReferenceId"])
+    to_users = next(
+        e for e in services["backend-flask"]["Edges"] if e["ReferenceId"] == services["users-api"]["ReferenceId"]
+    )
     assert to_users["SummaryStatistics"]["TotalCount"] >= 2
     assert services["backend-flask"]["SummaryStatistics"]["FaultStatistics"]["TotalCount"] >= 1
     assert services["backend-flask"]["ResponseTimeHistogram"]
@@ -233,8 +276,17 @@ def test_trace_graph_and_group_scoped_service_graph(lab, traffic):
 
     group = unique("Faults")
     aws(lab, "xray", "create-group", "--group-name", group, "--filter-expression", "fault")
-    scoped = aws(lab, "xray", "get-service-graph", "--group-name", group,
-                 "--start-time", str(int(started)), "--end-time", str(int(time.time()) + 1))
+    scoped = aws(
+        lab,
+        "xray",
+        "get-service-graph",
+        "--group-name",
+        group,
+        "--start-time",
+        str(int(started)),
+        "--end-time",
+        str(int(time.time()) + 1),
+    )
     assert {s["Name"] for s in scoped["Services"]} == {"client", "backend-flask"}
 
 
@@ -243,7 +295,15 @@ def test_trace_graph_and_group_scoped_service_graph(lab, traffic):
     [
         ["get-trace-summaries", "--start-time", "2000", "--end-time", "1000"],
         ["get-trace-summaries", "--start-time", "1000", "--end-time", "2000", "--filter-expression", "http.status ="],
-        ["get-trace-summaries", "--start-time", "1000", "--end-time", "2000", "--filter-expression", 'group.name = "Nope"'],
+        [
+            "get-trace-summaries",
+            "--start-time",
+            "1000",
+            "--end-time",
+            "2000",
+            "--filter-expression",
+            'group.name = "Nope"',
+        ],
         ["batch-get-traces", "--trace-ids", *[f"1-00000000-{i:024x}" for i in range(6)]],
     ],
 )
@@ -254,10 +314,22 @@ def test_bad_queries_get_invalid_request(lab, args):
 
 
 def test_invalid_segments_come_back_unprocessed(lab):
-    good = {"name": "cli", "id": uuid.uuid4().hex[:16], "trace_id": new_ids()["xray_trace_id"],
-            "start_time": time.time() - 1, "end_time": time.time()}
-    answer = aws(lab, "xray", "put-trace-segments", "--trace-segment-documents",
-                 json.dumps(good), "{not json", json.dumps({**good, "id": "short"}))
+    good = {
+        "name": "cli",
+        "id": uuid.uuid4().hex[:16],
+        "trace_id": new_ids()["xray_trace_id"],
+        "start_time": time.time() - 1,
+        "end_time": time.time(),
+    }
+    answer = aws(
+        lab,
+        "xray",
+        "put-trace-segments",
+        "--trace-segment-documents",
+        json.dumps(good),
+        "{not json",
+        json.dumps({**good, "id": "short"}),
+    )
     assert [entry["ErrorCode"] for entry in answer["UnprocessedTraceSegments"]] == ["InvalidJSON", "MissingId"]
     [trace] = aws(lab, "xray", "batch-get-traces", "--trace-ids", good["trace_id"])["Traces"]
     assert json.loads(trace["Segments"][0]["Document"])["name"] == "cli"
@@ -267,8 +339,10 @@ def test_state_is_per_account_and_region(lab):
     name = unique("Isolated")
     aws(lab, "xray", "create-group", "--group-name", name)
 
-    elsewhere = [aws(lab, "xray", "get-groups", region="eu-west-1"),
-                 aws(lab, "xray", "get-groups", account="111111111111")]
+    elsewhere = [
+        aws(lab, "xray", "get-groups", region="eu-west-1"),
+        aws(lab, "xray", "get-groups", account="111111111111"),
+    ]
     for groups in elsewhere:
         assert name not in {g["GroupName"] for g in groups["Groups"]}
     assert name in {g["GroupName"] for g in aws(lab, "xray", "get-groups")["Groups"]}
@@ -278,7 +352,12 @@ def test_make_xray_prints_the_request_as_a_tree(lab, traffic):
     _, ids = traffic
     result = subprocess.run(
         [sys.executable, "scripts/xray_tree.py", "--endpoint", lab.localstack, "--filter", "fault", "--limit", "5"],
-        cwd=Path(__file__).resolve().parents[2], capture_output=True, text=True, timeout=60, check=True)
+        cwd=Path(__file__).resolve().parents[2],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
     assert ids["fault"] in result.stdout
     assert "[X-Ray SDK]" in result.stdout and "[OpenTelemetry]" in result.stdout
     assert "FAULT" in result.stdout

@@ -1,9 +1,12 @@
 """Unit tests of the services' own code: no Docker, no network.
 
 Spans go to an in-memory exporter and X-Ray segments to a capturing emitter, so the tests can
-read what the code recorded. users-api is replaced by a dictionary where backend-flask calls it.
-(That the real stack receives all this is tests/integration's job.)
+read what the code recorded. backend-flask gets an in-process users directory instead of the
+users-api client (the contract: backend_flask.users_directory). That the real stack receives
+all this is tests/integration's job.
 """
+
+import json
 
 import pytest
 from aws_xray_sdk.core import xray_recorder
@@ -15,7 +18,8 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 
 import backend_flask
 import users_api
-from backend_flask import users
+from obslab_common import seed
+from obslab_common.telemetry import XRAY_SAMPLING_RULES
 
 _exporter = InMemorySpanExporter()
 _provider = TracerProvider()
@@ -23,10 +27,18 @@ _provider.add_span_processor(SimpleSpanProcessor(_exporter))
 # The global provider can be set once per process; every test shares it and clears the exporter.
 trace.set_tracer_provider(_provider)
 
-USERS = {
-    "andrewbrown": {"handle": "andrewbrown", "display_name": "Andrew Brown", "bio": "", "cruds_count": 1},
-    "worf": {"handle": "worf", "display_name": "Worf", "bio": "", "cruds_count": 1},
-}
+
+class FakeUsersDirectory:
+    """An in-process UsersDirectory: the seed's users, or those given; records the handles asked."""
+
+    def __init__(self, users: list[dict] | None = None):
+        self.users = {user["handle"]: user for user in (users if users is not None else seed.load()["users"])}
+        self.asked: list[str] = []
+
+    def profile(self, handle: str) -> dict | None:
+        self.asked.append(handle)
+        user = self.users.get(handle.lower())
+        return dict(user) if user else None
 
 
 class CapturingEmitter:
@@ -43,14 +55,19 @@ class CapturingEmitter:
 
 
 def _local_sampling():
-    # Centralized sampling would poll a daemon; unit tests have none.
-    xray_recorder.configure(sampler=LocalSampler())
+    # Centralized sampling would poll a daemon; unit tests have none. The lab's fallback rules.
+    xray_recorder.configure(sampler=LocalSampler(json.loads(XRAY_SAMPLING_RULES.read_text())))
 
 
 @pytest.fixture(autouse=True)
 def no_cloudwatch(monkeypatch):
     # The apps read this when they are created: no log shipping without LocalStack.
     monkeypatch.setenv("CLOUDWATCH_LOGS_ENABLED", "false")
+
+
+def _named(monkeypatch, service: str) -> None:
+    # As compose.yaml does: the service's name comes from OTEL_SERVICE_NAME.
+    monkeypatch.setenv("OTEL_SERVICE_NAME", service)
 
 
 @pytest.fixture
@@ -61,15 +78,21 @@ def spans():
 
 
 @pytest.fixture
-def app(monkeypatch):
-    monkeypatch.setattr(users, "profile", lambda handle: USERS.get(handle.lower()))
-    app = backend_flask.create_app()
+def users_directory():
+    return FakeUsersDirectory()
+
+
+@pytest.fixture
+def app(monkeypatch, users_directory):
+    _named(monkeypatch, "backend-flask")
+    app = backend_flask.create_app(users=users_directory)
     _local_sampling()
     return app
 
 
 @pytest.fixture
-def users_app():
+def users_app(monkeypatch):
+    _named(monkeypatch, "users-api")
     app = users_api.create_app()
     _local_sampling()
     return app

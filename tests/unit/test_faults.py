@@ -48,17 +48,27 @@ def test_apply_delays_then_fails_by_chance():
 
 
 def test_apply_spares_requests_above_the_error_rate_and_other_routes():
-    knobs = FaultKnobs("/flaky error_rate=0.5", chance=lambda: 0.6, sleep=lambda s: None)
-    knobs.apply("/flaky")
-    knobs.apply("/other")
+    slept, drawn = [], []
+    knobs = FaultKnobs("/flaky delay_ms=5 error_rate=0.5", chance=lambda: drawn.append(0.6) or 0.6, sleep=slept.append)
+
+    knobs.apply("/flaky")  # 0.6 is above the error rate: delayed, not failed
+    knobs.apply("/other")  # no knob: neither
+
+    assert slept == [0.005]
+    assert drawn == [0.6]
 
 
-def test_wildcard_applies_to_every_route_but_the_exempt_ones():
-    knobs = FaultKnobs("* error_rate=1", chance=lambda: 0.0)
-    with pytest.raises(ApiError):
-        knobs.apply("/api/anything")
-    knobs.apply("/health")
-    knobs.apply("/admin/faults")
+@pytest.mark.parametrize("route, touched", [("/api/anything", True), ("/health", False), ("/admin/faults", False)])
+def test_wildcard_applies_to_every_route_but_the_exempt_ones(route, touched):
+    slept = []
+    knobs = FaultKnobs("* delay_ms=1 error_rate=1", chance=lambda: 0.0, sleep=slept.append)
+
+    if touched:
+        with pytest.raises(ApiError):
+            knobs.apply(route)
+    else:
+        knobs.apply(route)
+    assert slept == ([0.001] if touched else [])
 
 
 def test_admin_endpoint_sets_shows_and_clears(app):
@@ -83,8 +93,11 @@ def test_admin_endpoint_sets_shows_and_clears(app):
         ({"route": "", "delay_ms": 5}, 422, ["route_blank"]),
         ({"route": "/nowhere", "delay_ms": 5}, 422, ["route_unknown"]),
         ({"route": "/health", "delay_ms": 5}, 422, ["route_unknown"]),
-        ({"route": "/api/activities/home", "delay_ms": "soon", "error_rate": 2}, 422,
-         ["delay_ms_invalid", "error_rate_invalid"]),
+        (
+            {"route": "/api/activities/home", "delay_ms": "soon", "error_rate": 2},
+            422,
+            ["delay_ms_invalid", "error_rate_invalid"],
+        ),
         ({"route": "/api/activities/home", "delay_ms": True}, 422, ["delay_ms_invalid"]),
     ],
 )

@@ -46,7 +46,9 @@ def make_bin(tmp_path: Path, uid: int, with_docker: bool, with_go: bool) -> Path
     return bin_dir
 
 
-def run(tmp_path: Path, uid: int = 1000, with_docker: bool = True, with_go: bool = False, **fake) -> subprocess.CompletedProcess:
+def run(
+    tmp_path: Path, uid: int = 1000, with_docker: bool = True, with_go: bool = False, **fake
+) -> subprocess.CompletedProcess:
     bin_dir = make_bin(tmp_path, uid, with_docker, with_go)
     env = {"PATH": str(bin_dir), "HOME": str(tmp_path), **{f"FAKE_{k.upper()}": v for k, v in fake.items()}}
     return subprocess.run(["bash", str(SCRIPT)], env=env, capture_output=True, text=True, timeout=30)

@@ -2,10 +2,9 @@
 (ROLLBAR_ENDPOINT) instead of api.rollbar.com."""
 
 import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+from local_http import local_server
 
 import backend_flask
 
@@ -14,28 +13,16 @@ import backend_flask
 def rollbar_items(monkeypatch):
     items = []
 
-    class Capture(BaseHTTPRequestHandler):
-        def do_POST(self):
-            body = self.rfile.read(int(self.headers["Content-Length"]))
-            items.append({"path": self.path, "headers": dict(self.headers), "payload": json.loads(body)})
-            answer = b'{"err": 0, "result": {"uuid": "00000000000000000000000000000000"}}'
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(answer)))
-            self.end_headers()
-            self.wfile.write(answer)
+    def capture(method, path, headers, body):
+        items.append({"path": path, "headers": headers, "payload": json.loads(body)})
+        return 200, "application/json", b'{"err": 0, "result": {"uuid": "00000000000000000000000000000000"}}'
 
-        def log_message(self, *args):
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Capture)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    monkeypatch.setenv("ROLLBAR_ACCESS_TOKEN", "test-token")
-    monkeypatch.setenv("ROLLBAR_ENDPOINT", f"http://127.0.0.1:{server.server_port}/api/1/")
-    # Synchronous sending, so the item is there when the request returns.
-    monkeypatch.setenv("ROLLBAR_HANDLER", "blocking")
-    yield items
-    server.shutdown()
+    with local_server(capture) as url:
+        monkeypatch.setenv("ROLLBAR_ACCESS_TOKEN", "test-token")
+        monkeypatch.setenv("ROLLBAR_ENDPOINT", f"{url}/api/1/")
+        # Synchronous sending, so the item is there when the request returns.
+        monkeypatch.setenv("ROLLBAR_HANDLER", "blocking")
+        yield items
 
 
 def test_rollbar_test_route_reports_a_message(rollbar_items):

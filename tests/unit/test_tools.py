@@ -16,15 +16,41 @@ def test_segments_nest_under_the_subsegment_that_called_them():
         "Id": "1-5759e988-bd862e3fe1be46a994272793",
         "Duration": 0.5,
         "Segments": [
-            document(id="2222222222222222", name="users-api", parent_id="aaaaaaaaaaaaaaaa", start_time=10.1,
-                     end_time=10.2, fault=True, aws={"xray": {"sdk": "X-Ray for Python"}},
-                     subsegments=[{"id": "bbbbbbbbbbbbbbbb", "name": "lookup", "start_time": 10.1, "end_time": 10.15,
-                                   "annotations": {"app_user_found": False}}]),
-            document(id="1111111111111111", name="backend-flask", start_time=10.0, end_time=10.5,
-                     aws={"xray": {"sdk": "opentelemetry for python"}},
-                     http={"request": {"method": "GET", "url": "http://lab/x"}, "response": {"status": 503}},
-                     subsegments=[{"id": "aaaaaaaaaaaaaaaa", "name": "users-api", "namespace": "remote",
-                                   "start_time": 10.05, "end_time": 10.3}]),
+            document(
+                id="2222222222222222",
+                name="users-api",
+                parent_id="aaaaaaaaaaaaaaaa",
+                start_time=10.1,
+                end_time=10.2,
+                fault=True,
+                aws={"xray": {"sdk": "X-Ray for Python"}},
+                subsegments=[
+                    {
+                        "id": "bbbbbbbbbbbbbbbb",
+                        "name": "lookup",
+                        "start_time": 10.1,
+                        "end_time": 10.15,
+                        "annotations": {"app_user_found": False},
+                    }
+                ],
+            ),
+            document(
+                id="1111111111111111",
+                name="backend-flask",
+                start_time=10.0,
+                end_time=10.5,
+                aws={"xray": {"sdk": "opentelemetry for python"}},
+                http={"request": {"method": "GET", "url": "http://lab/x"}, "response": {"status": 503}},
+                subsegments=[
+                    {
+                        "id": "aaaaaaaaaaaaaaaa",
+                        "name": "users-api",
+                        "namespace": "remote",
+                        "start_time": 10.05,
+                        "end_time": 10.3,
+                    }
+                ],
+            ),
         ],
     }
 
@@ -38,7 +64,10 @@ def test_segments_nest_under_the_subsegment_that_called_them():
 
 
 def test_log_events_show_json_lines_as_fields():
-    event = {"timestamp": 0, "logStreamName": "backend-flask/abc/7",
-             "message": json.dumps({"method": "GET", "status": 200})}
+    event = {
+        "timestamp": 0,
+        "logStreamName": "backend-flask/abc/7",
+        "message": json.dumps({"method": "GET", "status": 200}),
+    }
     assert format_event(event) == "00:00:00  backend-flask/abc/7  method=GET status=200"
     assert format_event({**event, "message": "plain text"}).endswith("  plain text")

@@ -1,0 +1,14 @@
+"""gunicorn settings every Flask service of the lab shares. A service's own gunicorn.conf.py
+imports them and adds what is its own: the app factory, the port, workers and threads."""
+
+# Access log on stdout, so `make logs` shows requests.
+accesslog = "-"
+# Time for in-flight requests and telemetry buffers on `docker compose stop`.
+graceful_timeout = 10
+
+
+def worker_exit(server, worker):
+    # Ship the log lines still buffered (watchtower sends every few seconds).
+    from obslab_common import telemetry
+
+    telemetry.flush()

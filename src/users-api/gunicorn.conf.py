@@ -1,0 +1,12 @@
+"""How users-api starts. The image runs `opentelemetry-instrument gunicorn -c gunicorn.conf.py`
+in this folder: OpenTelemetry's zero-code instrumentation wraps gunicorn, which serves the app
+that users_api.create_app() builds. Its service name (both tracers, the log stream) is
+OTEL_SERVICE_NAME, set in compose.yaml."""
+
+from obslab_common.gunicorn_defaults import *  # noqa: F403 (access log, grace period, log flush)
+
+wsgi_app = "users_api:create_app()"
+bind = "0.0.0.0:4568"
+# One worker: the fault knobs live in the process. Threads give concurrency.
+workers = 1
+threads = 8

@@ -1,0 +1,104 @@
+"""Facts that more than one file must state (a compose port and the port a service binds, an
+attribute the code sets and the collector's list of searchable ones, ...) agree. Each test
+names the places; when one fails, change them together."""
+
+import json
+import re
+import runpy
+from pathlib import Path
+
+import pytest
+import yaml
+
+import lab_env
+from obslab_common import seed
+from telemetry_contract import FAULT_ATTRIBUTES, attributes_in_contract
+
+ROOT = Path(__file__).resolve().parents[2]
+SRC = ROOT / "src"
+COLLECTOR = SRC / "otel-collector"
+
+
+def _yaml(path: Path) -> dict:
+    return yaml.safe_load(path.read_text())
+
+
+def _attributes_set_in_code() -> set[str]:
+    """Every "app.*" span attribute the services' code sets (Work.set, span.set_attribute)."""
+    names = set()
+    for path in SRC.glob("*/*/**/*.py"):
+        if "xray-provider" not in path.parts:
+            names |= set(re.findall(r'(?:\.set|\.set_attribute)\(\s*"(app\.[a-z_.]+)"', path.read_text()))
+    return names
+
+
+def test_every_attribute_the_code_sets_is_searchable_in_xray():
+    # src/otel-collector/config.yaml's indexed_attributes make span attributes X-Ray annotations
+    # on the OpenTelemetry path; one missing there stays unsearchable, one extra is stale.
+    indexed = set(_yaml(COLLECTOR / "config.yaml")["exporters"]["awsxray"]["indexed_attributes"])
+    in_code = _attributes_set_in_code()
+    assert in_code == indexed
+    assert attributes_in_contract() | set(FAULT_ATTRIBUTES) <= in_code
+
+
+# Component types whose module is not named <type><kind> (underscores dropped).
+MODULE_OF_TYPE = {("exporters", "otlp_grpc"): "otlpexporter"}
+
+
+def test_the_collector_config_uses_only_components_of_the_offline_build():
+    config = _yaml(COLLECTOR / "config.yaml")
+    manifest = _yaml(COLLECTOR / "offline-image" / "builder-config.yaml")
+    for kind in ("receivers", "processors", "exporters", "extensions", "connectors"):
+        built = {entry["gomod"].split()[0].rsplit("/", 1)[1] for entry in manifest.get(kind) or []}
+        for name in config.get(kind) or {}:
+            component = name.split("/")[0]
+            module = MODULE_OF_TYPE.get((kind, component), component.replace("_", "") + kind[:-1])
+            assert module in built, f"{kind[:-1]} {component} of config.yaml is not in builder-config.yaml"
+
+
+def test_dockerfiles_take_versions_from_env_without_defaults_of_their_own():
+    # compose.yaml passes every version as a build argument from .env; a default in a
+    # Dockerfile would be a second place to update.
+    for dockerfile in ROOT.glob("**/Dockerfile"):
+        defaults = re.findall(r"^ARG (\w+)=(.*)$", dockerfile.read_text(), re.MULTILINE)
+        assert defaults == [], f"{dockerfile.relative_to(ROOT)}: {defaults}"
+
+
+def test_the_fallback_sampling_rules_are_the_labs_rules():
+    # The X-Ray SDK falls back to obslab_common's local rules when it cannot reach the daemon;
+    # they must say what LocalStack's defaults say.
+    local = json.loads((SRC / "flask-common" / "obslab_common" / "xray-sampling-rules.json").read_text())
+    defaults = SRC / "localstack" / "xray-defaults"
+    cruddur = json.loads((defaults / "sampling-rule-cruddur.json").read_text())["SamplingRule"]
+    health = json.loads((defaults / "sampling-rule-health-checks.json").read_text())["SamplingRule"]
+    assert (local["default"]["fixed_target"], local["default"]["rate"]) == (
+        cruddur["ReservoirSize"],
+        cruddur["FixedRate"],
+    )
+    [rule] = local["rules"]
+    assert (rule["http_method"], rule["url_path"], rule["fixed_target"], rule["rate"]) == (
+        health["HTTPMethod"],
+        health["URLPath"],
+        health["ReservoirSize"],
+        health["FixedRate"],
+    )
+
+
+def test_the_signed_in_user_is_one_users_api_knows():
+    assert lab_env.env_file()["CRUDDUR_USER_HANDLE"] in {user["handle"] for user in seed.load()["users"]}
+
+
+def _bound_port(service: str) -> str:
+    """The port in the service's gunicorn.conf.py, where its process starts."""
+    return runpy.run_path(str(SRC / service / "gunicorn.conf.py"))["bind"].rsplit(":", 1)[1]
+
+
+@pytest.mark.parametrize("service", ["backend-flask", "users-api"])
+def test_compose_publishes_the_port_the_service_binds(service):
+    [published] = _yaml(ROOT / "compose.yaml")["services"][service]["ports"]
+    assert published.endswith(f":{_bound_port(service)}")
+
+
+def test_backend_calls_users_api_on_the_port_it_binds():
+    url = _yaml(ROOT / "compose.yaml")["services"]["backend-flask"]["environment"]["USERS_API_URL"]
+    assert url == f"http://users-api:{_bound_port('users-api')}"

@@ -1,0 +1,92 @@
+"""backend-flask records what tests/telemetry_contract.py promises, endpoint by endpoint: the
+custom spans with their attributes, the same work as X-Ray subsegments with annotations, and a
+request line with every log field. (users-api's side: test_users_api.py; the real stack:
+tests/integration/test_telemetry_contract.py.)"""
+
+import logging
+
+import pytest
+from opentelemetry import trace
+
+from obslab_common.telemetry import REQUEST_LOGGER
+from telemetry_contract import ENDPOINTS, LOG_FIELDS, mismatches, xray_annotation
+
+# Sampled=1 makes the X-Ray middleware record the request whatever the sampling rules say.
+XRAY_HEADER = {"X-Amzn-Trace-Id": "Root=1-5759e988-bd862e3fe1be46a994272793;Sampled=1"}
+
+
+def send(app, endpoint):
+    response = app.test_client().open(endpoint.path, method=endpoint.method, json=endpoint.body, headers=XRAY_HEADER)
+    assert response.status_code == endpoint.status, response.get_json()
+    return response
+
+
+@pytest.mark.parametrize("endpoint", ENDPOINTS, ids=lambda e: e.id)
+def test_custom_spans_carry_their_attributes(app, spans, endpoint):
+    send(app, endpoint)
+
+    recorded = {span.name: dict(span.attributes) for span in spans.get_finished_spans()}
+    for name, expected in endpoint.spans["backend-flask"].items():
+        assert name in recorded, f"no span {name} among {sorted(recorded)}"
+        assert mismatches(expected, recorded[name]) == {}
+
+
+@pytest.mark.parametrize("endpoint", ENDPOINTS, ids=lambda e: e.id)
+def test_xray_subsegments_carry_the_same_values_as_annotations(app, xray_segments, endpoint):
+    send(app, endpoint)
+
+    [segment] = xray_segments
+    assert segment.name == "backend-flask"
+    subsegments = {sub.name: sub.annotations for sub in segment.subsegments}
+    for name, expected in endpoint.spans["backend-flask"].items():
+        assert name in subsegments, f"no subsegment {name} among {sorted(subsegments)}"
+        assert mismatches({xray_annotation(k): v for k, v in expected.items()}, subsegments[name]) == {}
+
+
+class _Lines(logging.Handler):
+    def __init__(self):
+        super().__init__()
+        self.lines: list[dict] = []
+
+    def emit(self, record):
+        self.lines.append(record.msg)
+
+
+@pytest.mark.parametrize("endpoint", ENDPOINTS, ids=lambda e: e.id)
+def test_request_line_has_every_log_field(app, endpoint):
+    captured = _Lines()
+    logger = logging.getLogger(REQUEST_LOGGER)
+    logger.addHandler(captured)
+    try:
+        # In the container, opentelemetry-instrument opens the server span; here the test does.
+        with trace.get_tracer("test").start_as_current_span("server") as server:
+            send(app, endpoint)
+    finally:
+        logger.removeHandler(captured)
+
+    [line] = captured.lines
+    assert line["otel_trace_id"] == format(server.get_span_context().trace_id, "032x")
+    assert set(line) >= LOG_FIELDS
+    assert (line["service"], line["method"], line["route"], line["status"]) == (
+        "backend-flask",
+        endpoint.method,
+        endpoint.route,
+        endpoint.status,
+    )
+    assert line["xray_trace_id"] == "1-5759e988-bd862e3fe1be46a994272793"
+
+
+def test_the_service_name_comes_from_otel_service_name(monkeypatch, users_directory, xray_segments):
+    import backend_flask
+
+    monkeypatch.setenv("OTEL_SERVICE_NAME", "renamed-backend")
+    app = backend_flask.create_app(users=users_directory)
+    captured = _Lines()
+    logging.getLogger(REQUEST_LOGGER).addHandler(captured)
+    try:
+        send(app, ENDPOINTS[0])
+    finally:
+        logging.getLogger(REQUEST_LOGGER).removeHandler(captured)
+
+    assert [segment.name for segment in xray_segments] == ["renamed-backend"]
+    assert captured.lines[0]["service"] == "renamed-backend"
