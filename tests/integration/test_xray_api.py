@@ -57,7 +57,7 @@ def unique(prefix: str) -> str:
 
 def test_init_hooks_create_the_exercise_defaults(lab):
     group = aws(lab, "xray", "get-group", "--group-name", "Cruddur")["Group"]
-    assert group["FilterExpression"] == 'service("backend-flask")'
+    assert group["FilterExpression"] == 'service("backend-flask") {fault OR error}'
     rules = {
         r["SamplingRule"]["RuleName"]: r["SamplingRule"]
         for r in aws(lab, "xray", "get-sampling-rules")["SamplingRuleRecords"]
@@ -90,6 +90,17 @@ def test_group_lifecycle(lab):
     with pytest.raises(CliError) as error:
         aws(lab, "xray", "get-group", "--group-name", name)
     assert error.value.code == "InvalidRequestException"
+
+
+def test_the_exercises_group_command_works(lab):
+    # The journal's command, with a name of its own (the lab's defaults already made Cruddur).
+    name = unique("CruddurCopy")
+    created = aws(lab, "xray", "create-group", "--group-name", name,
+                  "--filter-expression", 'service("backend-flask") {fault OR error}')  # fmt: skip
+    try:
+        assert created["Group"]["FilterExpression"] == 'service("backend-flask") {fault OR error}'
+    finally:
+        aws(lab, "xray", "delete-group", "--group-name", name)
 
 
 @pytest.mark.parametrize(
@@ -216,7 +227,13 @@ def summaries(lab, started, expression=None):
         ("error OR fault", {"nobody", "fault"}),
         ("NOT (error OR fault)", {"worf"}),
         ("responsetime < 30", {"worf", "nobody", "fault"}),
-        ('group.name = "Cruddur" AND annotation.app_result_length = 1', {"worf"}),
+        # The exercise's group (the lab's default Cruddur group) and its expression.
+        ('group.name = "Cruddur"', {"nobody", "fault"}),
+        ('service("backend-flask") {fault OR error}', {"nobody", "fault"}),
+        ('service("users-api") {error}', {"nobody"}),
+        ('edge("backend-flask", "users-api")', {"worf", "nobody"}),
+        ('rootcause.fault.service {name = "backend-flask"}', {"fault"}),
+        ('rootcause.error.service {name = "users-api"}', {"nobody"}),
     ],
 )
 def test_filter_expressions_select_the_right_requests(lab, traffic, expression, expected):

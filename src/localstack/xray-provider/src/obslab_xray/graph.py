@@ -11,7 +11,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from datetime import UTC, datetime
 
-from obslab_xray.segments import Trace, walk
+from obslab_xray.segments import Trace, node_type
 
 CLIENT = "client"
 
@@ -68,32 +68,15 @@ def service_graph(traces: Iterable[Trace]) -> list[dict]:
     edges: dict[tuple[str, str], _Stats] = defaultdict(_Stats)
 
     for trace in traces:
-        segments = [s for s in trace.segments if s.get("type") != "subsegment"]
-        by_id = {s["id"]: s for s in segments}
-        owner_of = {sub["id"]: s["name"] for s in segments for sub in walk(s) if "id" in sub}
-        answered = set()
-        for segment in segments:
-            name, parent = segment["name"], segment.get("parent_id")
-            nodes[name].record(segment)
-            node_types.setdefault(name, segment.get("origin") or "service")
-            if parent in owner_of:
-                caller = owner_of[parent]
-                answered.add(parent)
-            elif parent in by_id:
-                caller = by_id[parent]["name"]
-            else:
-                caller = CLIENT
-            if caller == CLIENT:
+        for caller, callee, inferred in trace.calls():
+            name = callee["name"]
+            nodes[name].record(callee)
+            node_types.setdefault(name, node_type(callee, inferred))
+            if caller is None:
                 roots.add(name)
-                nodes[CLIENT].record(segment)
+                nodes[CLIENT].record(callee)
                 node_types[CLIENT] = "client"
-            edges[(caller, name)].record(segment)
-        for segment in segments:
-            for sub in walk(segment):
-                if sub.get("namespace") in ("remote", "aws") and sub.get("id") not in answered:
-                    nodes[sub["name"]].record(sub)
-                    node_types.setdefault(sub["name"], "remote" if sub.get("namespace") == "remote" else "AWS")
-                    edges[(segment["name"], sub["name"])].record(sub)
+            edges[(CLIENT if caller is None else caller["name"], name)].record(callee)
 
     names = sorted(nodes, key=lambda name: (name != CLIENT, name))
     reference = {name: index for index, name in enumerate(names)}

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
-from obslab_xray.filters import TraceView
+from obslab_xray.filters import View
 
 TRACE_ID = re.compile(r"1-[0-9a-f]{8}-[0-9a-f]{24}")
 ENTITY_ID = re.compile(r"[0-9a-f]{16}")
@@ -75,11 +75,12 @@ def _is_number(value) -> bool:
 
 
 def walk(entity: dict) -> Iterator[dict]:
-    """The subsegments below an entity, depth first."""
-    for subsegment in entity.get("subsegments") or []:
-        if isinstance(subsegment, dict):
-            yield subsegment
-            yield from walk(subsegment)
+    """The subsegments below an entity, depth first (without recursion: documents may nest deeply)."""
+    stack = _subsegments(entity)[::-1]
+    while stack:
+        subsegment = stack.pop()
+        yield subsegment
+        stack.extend(_subsegments(subsegment)[::-1])
 
 
 def _flags(entity: dict) -> set[str]:
@@ -97,10 +98,11 @@ class Trace:
         # Derived from the documents, computed on first use, dropped when a document arrives.
         self._merged: list[tuple[dict, str]] | None = None
         self._root: dict | None = None
+        self._view: View | None = None
 
     def add(self, segment: dict, document: str) -> None:
         self._documents[segment["id"]] = (segment, document)
-        self._merged = self._root = None
+        self._merged = self._root = self._view = None
 
     def _merge(self) -> list[tuple[dict, str]]:
         if self._merged is not None:
@@ -202,29 +204,76 @@ class Trace:
         return found
 
     def http(self) -> dict[str, Any]:
-        http = self.root.get("http") or {}
-        request, response = http.get("request") or {}, http.get("response") or {}
-        return {
-            "status": response.get("status"),
-            "url": request.get("url"),
-            "method": request.get("method"),
-            "useragent": request.get("user_agent"),
-            "clientip": request.get("client_ip"),
-        }
+        """The entry point's HTTP data: status, url, method, useragent, clientip."""
+        return {key.split(".", 1)[1]: value for key, value in _http_values(self.root).items()}
 
     def response_time(self) -> float:
         root = self.root
         return (root.get("end_time") or root["start_time"]) - root["start_time"]
 
-    def view(self) -> TraceView:
-        return TraceView(
-            services=set(self.services()),
-            http=self.http(),
-            response_time=self.response_time(),
-            duration=self.duration,
-            flags=self.flags(),
+    def calls(self) -> list[tuple[dict | None, dict, bool]]:
+        """Every call in the trace: (caller segment, or None for the client; the callee, a segment
+        or, for a remote or AWS call that got no segment of its own, the calling subsegment;
+        whether the callee is such an inferred node)."""
+        segments = [s for s in self.segments if s.get("type") != "subsegment"]
+        by_id = {s["id"]: s for s in segments}
+        owner_of = {sub["id"]: s for s in segments for sub in walk(s) if "id" in sub}
+        calls, answered = [], set()
+        for segment in segments:
+            parent = segment.get("parent_id")
+            if parent in owner_of:
+                calls.append((owner_of[parent], segment, False))
+                answered.add(parent)
+            else:
+                calls.append((by_id.get(parent), segment, False))
+        for segment in segments:
+            for sub in walk(segment):
+                if sub.get("namespace") in ("remote", "aws") and sub.get("id") not in answered:
+                    calls.append((segment, sub, True))
+        return calls
+
+    def view(self) -> View:
+        """What filter expressions see of this trace (computed once per change)."""
+        if self._view is None:
+            self._view = self._make_view()
+        return self._view
+
+    def _make_view(self) -> View:
+        calls = self.calls()
+        services = [_entity_view(callee, inferred, root=caller is None) for caller, callee, inferred in calls]
+        edges = []
+        for caller, callee, inferred in calls:
+            edge = _entity_view(callee, inferred)
+            source = ("client", "client") if caller is None else (caller["name"], node_type(caller, False))
+            edge.values.update(source=source, destination=(callee["name"], node_type(callee, inferred)))
+            edges.append(edge)
+        root = self.root
+        values = {
+            **{f"http.{key}": value for key, value in self.http().items()},
+            "responsetime": self.response_time(),
+            "duration": self.duration,
+            "user": [segment["user"] for segment in self.segments if isinstance(segment.get("user"), str)],
+            **_aws_values(root),
+        }
+        flags = self.flags() | ({"inferred"} if any(inferred for _, _, inferred in calls) else set())
+        causes = RootCauses(self, calls)
+        return View(
+            values=values,
+            flags=flags,
             annotations={key: [value for value, _ in pairs] for key, pairs in self.annotations().items()},
+            services=services,
+            edges=edges,
+            root_causes=causes.items(),
+            root_cause_json=causes.json(),
         )
+
+    def _root_cause_summaries(self) -> dict[str, list[dict]]:
+        causes = RootCauses(self, self.calls())
+        return {
+            "FaultRootCauses": causes.summary("fault"),
+            "ErrorRootCauses": causes.summary("error"),
+            "ResponseTimeRootCauses": causes.summary("responsetime"),
+        }
 
     def summary(self) -> dict:
         http, flags, root = self.http(), self.flags(), self.root
@@ -258,8 +307,204 @@ class Trace:
             "Users": [],
             "ServiceIds": [_service_id(name) for name in self.services()],
             "EntryPoint": _service_id(root["name"]),
+            **self._root_cause_summaries(),
             "Revision": len(self._documents),
         }
+
+
+def node_type(entity: dict, inferred: bool) -> str:
+    """A service's type as X-Ray names it: the segment's origin, or remote / AWS for an inferred node."""
+    if inferred:
+        return "remote" if entity.get("namespace") == "remote" else "AWS"
+    return entity.get("origin") or "service"
+
+
+def _duration(entity: dict) -> float:
+    return (entity.get("end_time") or entity["start_time"]) - entity["start_time"]
+
+
+def _http_values(entity: dict) -> dict[str, Any]:
+    http = entity.get("http") or {}
+    request, response = http.get("request") or {}, http.get("response") or {}
+    return {
+        "http.status": response.get("status"),
+        "http.url": request.get("url"),
+        "http.method": request.get("method"),
+        "http.useragent": request.get("user_agent"),
+        "http.clientip": request.get("client_ip"),
+    }
+
+
+def _aws_values(entity: dict) -> dict[str, Any]:
+    aws = entity.get("aws") if isinstance(entity.get("aws"), dict) else {}
+    ec2 = aws.get("ec2") if isinstance(aws.get("ec2"), dict) else {}
+    return {
+        "availabilityzone": ec2.get("availability_zone"),
+        "instance.id": ec2.get("instance_id"),
+        "resource.arn": entity.get("resource_arn"),
+        "account.id": aws.get("account_id"),
+    }
+
+
+def _entity_view(entity: dict, inferred: bool, root: bool = False) -> View:
+    """One service of a trace as a brace filter sees it: its segment (or, inferred, the
+    subsegment that called it) with the annotations recorded inside it."""
+    flags = _flags(entity)
+    if entity.get("in_progress") is True or any(sub.get("in_progress") is True for sub in walk(entity)):
+        flags.add("partial")
+    if inferred:
+        flags |= {"inferred", "remote"}
+    if root:
+        flags.add("root")
+    annotations: dict[str, list[Any]] = {}
+    for part in [entity, *walk(entity)]:
+        for key, value in (part.get("annotations") or {}).items():
+            annotations.setdefault(key, []).append(value)
+    values = {
+        "name": entity["name"],
+        "type": node_type(entity, inferred),
+        "responsetime": _duration(entity),
+        "duration": _duration(entity),
+        "user": entity.get("user"),
+        **_http_values(entity),
+        **_aws_values(entity),
+    }
+    return View(values=values, flags=flags, annotations=annotations)
+
+
+class RootCauses:
+    """The root causes of a trace's faults, errors and response time, as X-Ray reports them
+    (FaultRootCauses, ErrorRootCauses, ResponseTimeRootCauses), worked out from the segments:
+
+    - fault or error: each service whose segment carries the flag while no service it calls does
+      (an inferred remote or AWS node with the flag is one too); its entity path runs from the
+      segment down the flagged subsegments, ending at the entity at fault, with the exceptions
+      recorded on the way;
+    - response time: the service with the largest time of its own (its segment's duration less
+      the calls answered by other segments); the path follows the longest subsegment at each
+      level, and coverage is each element's share of the trace's response time.
+    """
+
+    def __init__(self, trace: Trace, calls: list[tuple[dict | None, dict, bool]]):
+        self.response_time = trace.response_time() or 0.0
+        self.causes: dict[str, list[dict]] = {}
+        called: dict[str, list[tuple[dict, bool]]] = {}  # caller segment id -> callees
+        for caller, callee, inferred in calls:
+            if caller is not None:
+                called.setdefault(caller["id"], []).append((callee, inferred))
+        nodes = [(callee, inferred) for _, callee, inferred in calls]
+        for kind in ("fault", "error"):
+            self.causes[kind] = [
+                self._flagged_cause(node, inferred, kind)
+                for node, inferred in nodes
+                if node.get(kind) is True
+                and (inferred or not any(callee.get(kind) is True for callee, _ in called.get(node["id"], ())))
+            ]
+        segments = [(node, called.get(node["id"], ())) for node, inferred in nodes if not inferred]
+        if segments:
+            slowest, callees = max(
+                segments, key=lambda pair: _duration(pair[0]) - sum(_duration(c) for c, _ in pair[1])
+            )
+            own_time = _duration(slowest) - sum(_duration(callee) for callee, _ in callees)
+            self.causes["responsetime"] = [self._slow_cause(slowest, own_time)]
+        else:
+            self.causes["responsetime"] = []
+
+    @staticmethod
+    def _flagged_cause(node: dict, inferred: bool, kind: str) -> dict:
+        path, entity = [node], node
+        while True:
+            flagged = [
+                sub for sub in entity.get("subsegments") or [] if isinstance(sub, dict) and sub.get(kind) is True
+            ]
+            if not flagged:
+                break
+            entity = flagged[0]
+            path.append(entity)
+        return {"service": node, "inferred": inferred, "path": path, "coverage": None}
+
+    def _slow_cause(self, segment: dict, own_time: float) -> dict:
+        path, entity = [segment], segment
+        while subsegments := _subsegments(entity):
+            entity = max(subsegments, key=_duration)
+            path.append(entity)
+        return {"service": segment, "inferred": False, "path": path, "coverage": own_time}
+
+    def _share(self, seconds: float | None) -> float | None:
+        if seconds is None or self.response_time <= 0:
+            return None
+        return min(1.0, max(0.0, seconds / self.response_time))
+
+    def items(self) -> dict[str, list[View]]:
+        """What rootcause.<kind>.<level> { ... } filters look at."""
+        items: dict[str, list[View]] = {}
+        for kind, causes in self.causes.items():
+            services, entities, exceptions = [], [], []
+            for cause in causes:
+                node = cause["service"]
+                coverage = self._share(cause["coverage"])
+                values = {"name": node["name"], "type": node_type(node, cause["inferred"]), "coverage": coverage}
+                services.append(
+                    View(values={**values, **_aws_values(node)}, flags={"remote"} if cause["inferred"] else set())
+                )
+                for entity in cause["path"][1:] or cause["path"]:
+                    share = self._share(_duration(entity)) if kind == "responsetime" else None
+                    remote = entity.get("namespace") == "remote" or cause["inferred"]
+                    entities.append(
+                        View(values={"name": entity["name"], "coverage": share}, flags={"remote"} if remote else set())
+                    )
+                    for exception in _exceptions(entity):
+                        exceptions.append(View(values={"name": exception["Name"], "message": exception["Message"]}))
+            for level, views in (("service", services), ("entity", entities), ("exception", exceptions)):
+                for index, view in enumerate(views):
+                    view.values["index"] = index
+                    if index == 0:
+                        view.flags.add("first")
+                items[f"{kind}.{level}"] = views
+        return items
+
+    def json(self) -> list[dict]:
+        """X-Ray's root cause structures (TraceSummary's FaultRootCauses and the like), all kinds."""
+        return [cause for kind in ("fault", "error", "responsetime") for cause in self.summary(kind)]
+
+    def summary(self, kind: str) -> list[dict]:
+        summaries = []
+        for cause in self.causes[kind]:
+            node = cause["service"]
+            service = {
+                "Name": node["name"],
+                "Names": [node["name"]],
+                "Type": node_type(node, cause["inferred"]),
+                "EntityPath": [
+                    {
+                        "Name": entity["name"],
+                        **(
+                            {"Coverage": self._share(_duration(entity))}
+                            if kind == "responsetime"
+                            else {"Exceptions": _exceptions(entity)}
+                        ),
+                        "Remote": entity.get("namespace") == "remote" or cause["inferred"],
+                    }
+                    for entity in cause["path"]
+                ],
+                "Inferred": cause["inferred"],
+            }
+            summaries.append({"Services": [service], "ClientImpacting": True})
+        return summaries
+
+
+def _subsegments(entity: dict) -> list[dict]:
+    subsegments = entity.get("subsegments")
+    return [sub for sub in subsegments if isinstance(sub, dict)] if isinstance(subsegments, list) else []
+
+
+def _exceptions(entity: dict) -> list[dict]:
+    cause = entity.get("cause") if isinstance(entity.get("cause"), dict) else {}
+    return [
+        {"Name": str(exception.get("type") or ""), "Message": str(exception.get("message") or "")}
+        for exception in cause.get("exceptions") or []
+        if isinstance(exception, dict)
+    ]
 
 
 def _service_id(name: str) -> dict:
