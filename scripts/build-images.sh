@@ -15,6 +15,7 @@ IMAGES=(
   "jaegertracing/jaeger:$JAEGER_VERSION                     src/jaeger/offline-image"
   "otel/opentelemetry-collector-contrib:$OTELCOL_VERSION    src/otel-collector/offline-image"
   "amazon/aws-xray-daemon:$XRAY_DAEMON_VERSION              src/xray-daemon/offline-image"
+  "prom/prometheus:v$PROMETHEUS_VERSION                     src/prometheus/offline-image"
 )
 # The Debian base the offline builds start from; only built when something has to be built.
 export BASE_IMAGE="debian:${DEBIAN_SUITE}-slim"

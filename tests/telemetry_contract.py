@@ -151,6 +151,30 @@ ENDPOINTS = [
 ]
 
 
+# The services' own metrics (OpenTelemetry instrument name -> the service that records it and
+# the attribute it is broken down by), and what Prometheus must hold for each service after
+# traffic: the collector's span metrics, the instrumentation's HTTP histograms, ours.
+APP_METRICS = {
+    "cruddur.activities.created": ("backend-flask", "app.activity.ttl"),
+    "users.lookups": ("users-api", "app.user.found"),
+}
+PROMETHEUS_SERIES = {
+    "backend-flask": [
+        "traces_span_metrics_calls_total",
+        "traces_span_metrics_duration_milliseconds_bucket",
+        "http_server_request_duration_seconds_bucket",
+        "http_client_request_duration_seconds_bucket",
+        "cruddur_activities_created_total",
+    ],
+    "users-api": [
+        "traces_span_metrics_calls_total",
+        "traces_span_metrics_duration_milliseconds_bucket",
+        "http_server_request_duration_seconds_bucket",
+        "users_lookups_total",
+    ],
+}
+
+
 def attributes_in_contract() -> set[str]:
     return {key for e in ENDPOINTS for spans in e.spans.values() for attrs in spans.values() for key in attrs}
 

@@ -62,6 +62,16 @@ class Lab:
         return self.url("jaeger", 16686)
 
     @property
+    def prometheus(self) -> str:
+        return self.url("prometheus", 9090)
+
+    def promql(self, query: str) -> list[dict]:
+        """The result vector of an instant PromQL query."""
+        response = requests.get(f"{self.prometheus}/api/v1/query", params={"query": query}, timeout=10)
+        response.raise_for_status()
+        return response.json()["data"]["result"]
+
+    @property
     def localstack(self) -> str:
         return self.url("localstack", 4566)
 

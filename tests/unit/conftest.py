@@ -11,7 +11,9 @@ import json
 import pytest
 from aws_xray_sdk.core import xray_recorder
 from aws_xray_sdk.core.sampling.local.sampler import LocalSampler
-from opentelemetry import trace
+from opentelemetry import metrics, trace
+from opentelemetry.sdk.metrics import MeterProvider
+from opentelemetry.sdk.metrics.export import InMemoryMetricReader
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
@@ -26,6 +28,8 @@ _provider = TracerProvider()
 _provider.add_span_processor(SimpleSpanProcessor(_exporter))
 # The global provider can be set once per process; every test shares it and clears the exporter.
 trace.set_tracer_provider(_provider)
+_metric_reader = InMemoryMetricReader()
+metrics.set_meter_provider(MeterProvider(metric_readers=[_metric_reader]))
 
 
 class FakeUsersDirectory:
@@ -75,6 +79,30 @@ def spans():
     _exporter.clear()
     yield _exporter
     _exporter.clear()
+
+
+@pytest.fixture
+def metric_points():
+    """points(name) -> {attributes: value} of a counter, as recorded since the test started."""
+    before = _counter_points()
+
+    def points(name: str) -> dict[tuple, float]:
+        now = _counter_points().get(name, {})
+        return {key: value - before.get(name, {}).get(key, 0) for key, value in now.items()
+                if value != before.get(name, {}).get(key, 0)}  # fmt: skip
+
+    return points
+
+
+def _counter_points() -> dict[str, dict[tuple, float]]:
+    found: dict[str, dict[tuple, float]] = {}
+    data = _metric_reader.get_metrics_data()
+    for resource in data.resource_metrics if data else ():
+        for scope in resource.scope_metrics:
+            for metric in scope.metrics:
+                for point in metric.data.data_points:
+                    found.setdefault(metric.name, {})[tuple(sorted(point.attributes.items()))] = point.value
+    return found
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ import pytest
 from opentelemetry import trace
 
 from obslab_common.telemetry import REQUEST_LOGGER
-from telemetry_contract import ENDPOINTS, LOG_FIELDS, mismatches, xray_annotation
+from telemetry_contract import APP_METRICS, ENDPOINTS, LOG_FIELDS, mismatches, xray_annotation
 
 # Sampled=1 makes the X-Ray middleware record the request whatever the sampling rules say.
 XRAY_HEADER = {"X-Amzn-Trace-Id": "Root=1-5759e988-bd862e3fe1be46a994272793;Sampled=1"}
@@ -25,10 +25,10 @@ def send(app, endpoint):
 def test_custom_spans_carry_their_attributes(app, spans, endpoint):
     send(app, endpoint)
 
-    recorded = {span.name: dict(span.attributes) for span in spans.get_finished_spans()}
+    finished = spans.get_finished_spans()
     for name, expected in endpoint.spans["backend-flask"].items():
-        assert name in recorded, f"no span {name} among {sorted(recorded)}"
-        assert mismatches(expected, recorded[name]) == {}
+        [recorded] = [dict(span.attributes) for span in finished if span.name == name]
+        assert mismatches(expected, recorded) == {}
 
 
 @pytest.mark.parametrize("endpoint", ENDPOINTS, ids=lambda e: e.id)
@@ -90,3 +90,21 @@ def test_the_service_name_comes_from_otel_service_name(monkeypatch, users_direct
 
     assert [segment.name for segment in xray_segments] == ["renamed-backend"]
     assert captured.lines[0]["service"] == "renamed-backend"
+
+
+def test_posting_counts_the_activity_by_its_time_to_live(app, metric_points):
+    [create] = [e for e in ENDPOINTS if e.id == "create"]
+    send(app, create)
+    send(app, create)
+
+    name, (_, attribute) = "cruddur.activities.created", APP_METRICS["cruddur.activities.created"]
+    assert metric_points(name) == {((attribute, create.body["ttl"]),): 2}
+
+
+def test_users_api_counts_lookups_found_and_not(users_app, metric_points):
+    users_app.test_client().get("/users/@worf")
+    users_app.test_client().get("/users/@nobody")
+    users_app.test_client().get("/users/@garek")
+
+    _, attribute = APP_METRICS["users.lookups"]
+    assert metric_points("users.lookups") == {((attribute, True),): 2, ((attribute, False),): 1}

@@ -3,9 +3,10 @@
 The service's name is OTEL_SERVICE_NAME (set in compose.yaml), read by the OpenTelemetry SDK and
 here for the X-Ray SDK and the log stream, so renaming a service renames it everywhere.
 
-- OpenTelemetry: the SDK, OTLP export and the Flask/requests instrumentation come from
-  `opentelemetry-instrument` (zero-code), configured by the standard OTEL_* variables
-  (OTEL_SDK_DISABLED=true turns it off). Here: manual spans only, through traced().
+- OpenTelemetry: the SDK, OTLP export (traces and metrics) and the Flask/requests
+  instrumentation come from `opentelemetry-instrument` (zero-code), configured by the standard
+  OTEL_* variables (OTEL_SDK_DISABLED=true turns it off). Here: manual spans, through traced(),
+  and `meter`, from which the services create their own metrics.
 - AWS X-Ray SDK (the legacy path): recorder, Flask middleware, and the `requests` patch that
   records downstream calls and propagates X-Amzn-Trace-Id. Sampling is centralized (rules
   fetched through the daemon) with the local rules file as fallback. AWS_XRAY_SDK_ENABLED=false
@@ -34,12 +35,13 @@ from aws_xray_sdk.core import patch, xray_recorder
 from aws_xray_sdk.ext.flask.middleware import XRayMiddleware
 from botocore.config import Config
 from flask import Flask, g, request
-from opentelemetry import trace
+from opentelemetry import metrics, trace
 
 XRAY_SAMPLING_RULES = Path(__file__).with_name("xray-sampling-rules.json")
 REQUEST_LOGGER = "obslab.requests"
 
 tracer = trace.get_tracer("obslab")
+meter = metrics.get_meter("obslab")
 _shippers: list[logging.Handler] = []
 
 

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 from backend_flask.store import Store
 from backend_flask.users_directory import UsersDirectory, existing_profile
 from obslab_common.errors import ApiError, invalid
-from obslab_common.telemetry import traced
+from obslab_common.telemetry import meter, traced
 from obslab_common.validation import text_errors
 
 MESSAGE_MAX_CHARS = 280
@@ -21,6 +21,11 @@ TTLS = {
     "3-hours": timedelta(hours=3),
     "1-hour": timedelta(hours=1),
 }
+
+# In Prometheus: cruddur_activities_created_total{app_activity_ttl="7-days", service_name="backend-flask"}
+ACTIVITIES_CREATED = meter.create_counter(
+    "cruddur.activities.created", unit="{activity}", description="Activities posted, by their time to live"
+)
 
 
 def home(store: Store) -> list[dict]:
@@ -81,6 +86,7 @@ def create(store: Store, author: str, body: dict) -> dict:
         work.set("app.activity.ttl", ttl)
         work.set("app.message_length", len(message))
         activity = store.add_activity(author, message.strip(), TTLS[ttl])
+        ACTIVITIES_CREATED.add(1, {"app.activity.ttl": ttl})
         work.set("app.activity.uuid", activity["uuid"])
         work.detail("activity", activity)
         return activity
