@@ -6,7 +6,7 @@ COMPOSE := docker compose
 VENV := .venv
 PYTHON ?= python3
 
-.PHONY: help provision images up down clean ps logs urls load load-ui xray cw-logs test test-unit lint format
+.PHONY: help provision images up down clean ps logs urls load load-ui xray cw-logs query bench-console test test-unit lint format
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -57,11 +57,18 @@ load-ui: images ## Locust's web UI on http://127.0.0.1:8089 (Ctrl+C stops it)
 xray: $(VENV)/.installed ## Recent X-Ray traces as trees (FILTER='service("users-api")', MINUTES=15, LIMIT=10)
 	@$(VENV)/bin/python scripts/xray_tree.py
 
+query: ## Ask the console's span store: make query Q='VISUALIZE P90(duration_ms) GROUP BY name SINCE 15m' [FORMAT=json]
+	@python3 scripts/console_query.py
+
+bench-console: $(VENV)/.installed ## Benchmark the console's store: ingestion rate, the exercise's queries over 2M spans
+	$(VENV)/bin/python scripts/bench_console.py
+
 cw-logs: $(VENV)/.installed ## Follow the CloudWatch log group live (Ctrl+C stops)
 	@$(VENV)/bin/python scripts/cw_logs.py
 
 # Two processes (pyproject.toml says why): the suites without Docker, then the real stack.
 test: images $(VENV)/.installed ## Run all tests: unit tests, then the real stack via testcontainers
+	@scripts/need-debian-package.sh chromium chromium
 	$(VENV)/bin/pytest
 	$(VENV)/bin/pytest tests/integration
 
@@ -73,7 +80,7 @@ SHELL_SCRIPTS := $(wildcard scripts/*.sh images/*/build.sh src/*/offline-image/*
 lint: $(VENV)/.installed ## Lint and format checks: ruff (Python), shellcheck (scripts), yamllint (YAML)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	@scripts/need-shellcheck.sh
+	@scripts/need-debian-package.sh shellcheck shellcheck
 	shellcheck -x $(SHELL_SCRIPTS)
 	$(VENV)/bin/yamllint -s .
 
@@ -81,7 +88,8 @@ format: $(VENV)/.installed ## Fix what ruff can fix and format the Python code
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
-$(VENV)/.installed: requirements-dev.txt src/flask-common/requirements.txt src/backend-flask/requirements.txt
+$(VENV)/.installed: requirements-dev.txt src/flask-common/requirements.txt src/backend-flask/requirements.txt \
+    src/console/requirements.txt
 	@echo "==> Installing test tools into $(VENV)"
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-dev.txt

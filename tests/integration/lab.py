@@ -20,6 +20,7 @@ ROOT = Path(__file__).resolve().parents[2]
 # The repository's .env as written: the tests ignore the caller's environment.
 ENV_FILE = lab_env.env_file()
 REGION = ENV_FILE["AWS_REGION"]
+PYTHON_IMAGE = ENV_FILE["PYTHON_IMAGE"]
 
 # A project of its own and random host ports (every *_PORT of .env, so none is forgotten): the
 # tests neither reuse nor collide with a lab started by `make up`. (An empty port makes compose
@@ -62,6 +63,15 @@ class Lab:
         return self.url("jaeger", 16686)
 
     @property
+    def console(self) -> str:
+        return self.url("console", 8080)
+
+    def console_query(self, text: str) -> dict:
+        response = requests.post(f"{self.console}/api/query", json={"text": text}, timeout=30)
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    @property
     def prometheus(self) -> str:
         return self.url("prometheus", 9090)
 
@@ -81,11 +91,12 @@ class Lab:
     def xray(self):
         return self.aws("xray")
 
-    def run_compose(self, *args: str, timeout: float = 300) -> subprocess.CompletedProcess:
-        """`docker compose <args>` in the test project (the session's environment selects it).
-        A failure shows what compose said, and the recent logs of the services involved."""
+    def run_compose(self, *args: str, timeout: float = 300, env: dict | None = None) -> subprocess.CompletedProcess:
+        """`docker compose <args>` in the test project (the session's environment selects it;
+        `env` adds variables). A failure shows what compose said, and the services' recent logs."""
         command = [*self.compose.compose_command_property, *args]
-        result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=timeout)
+        result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=timeout,
+                                env={**os.environ, **(env or {})})  # fmt: skip
         if result.returncode != 0:
             services = [arg for arg in args if arg in self.compose.get_config()["services"]]
             logs = subprocess.run(

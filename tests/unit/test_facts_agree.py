@@ -102,3 +102,12 @@ def test_compose_publishes_the_port_the_service_binds(service):
 def test_backend_calls_users_api_on_the_port_it_binds():
     url = _yaml(ROOT / "compose.yaml")["services"]["backend-flask"]["environment"]["USERS_API_URL"]
     assert url == f"http://users-api:{_bound_port('users-api')}"
+
+
+def test_the_honeycomb_overlay_keeps_every_other_trace_exporter():
+    # The collector replaces lists when it merges configs: honeycomb-on.yaml repeats the traces
+    # pipeline's exporters of config.yaml, and must add only Honeycomb's.
+    base = _yaml(COLLECTOR / "config.yaml")["service"]["pipelines"]["traces"]["exporters"]
+    overlay = _yaml(COLLECTOR / "honeycomb-on.yaml")["service"]["pipelines"]["traces"]["exporters"]
+    assert overlay == base + ["otlphttp/honeycomb"]
+    assert _yaml(COLLECTOR / "honeycomb.yaml") == {}

@@ -4,9 +4,9 @@
 import json
 
 import pytest
-from local_http import local_server
 
 import backend_flask
+from local_http import local_server
 
 
 @pytest.fixture

@@ -5,9 +5,9 @@ import json
 import time
 
 import pytest
-from local_http import local_server
 
 from backend_flask.users_directory import UsersApiClient, UsersUnavailable, existing_profile
+from local_http import local_server
 from obslab_common.errors import ApiError
 
 WORF = {"handle": "worf", "display_name": "Worf", "bio": "Son of Mogh.", "cruds_count": 7}

@@ -1,0 +1,92 @@
+"""`make query Q='VISUALIZE ...'`: ask the lab console's span store from the terminal and print
+the table (and a text heatmap for HEATMAP), or the whole answer as JSON with FORMAT=json."""
+
+import json
+import os
+import sys
+import urllib.error
+import urllib.request
+
+sys.path.insert(0, os.path.dirname(__file__))
+from lab_env import setting  # noqa: E402
+
+SHADES = " ░▒▓█"
+
+
+def ask(url: str, text: str) -> dict:
+    request = urllib.request.Request(f"{url}/api/query", data=json.dumps({"text": text}).encode(),
+                                     headers={"Content-Type": "application/json"})  # fmt: skip
+    try:
+        with urllib.request.urlopen(request, timeout=60) as response:
+            return json.load(response)
+    except urllib.error.HTTPError as error:
+        try:
+            message = json.load(error).get("message", error.reason)
+        except ValueError:
+            message = error.reason
+        raise SystemExit(f"The console refused the query: {message}") from None
+    except OSError as error:
+        raise SystemExit(f"Cannot reach the console at {url} ({error}). Is the lab up? (make up)") from None
+
+
+def cell(value) -> str:
+    if isinstance(value, float):
+        return f"{value:.3f}"
+    return "(none)" if value is None else str(value)
+
+
+def table(answer: dict) -> str:
+    columns, rows = answer["table"]["columns"], [[cell(v) for v in row] for row in answer["table"]["rows"]]
+    if not columns:
+        return ""
+    widths = [max([len(c)] + [len(row[i]) for row in rows]) for i, c in enumerate(columns)]
+    numeric = [i >= len(answer["query"]["group_by"]) for i in range(len(columns))]
+
+    def line(values):
+        return "  ".join(v.rjust(w) if n else v.ljust(w) for v, w, n in zip(values, widths, numeric, strict=True))
+
+    return "\n".join([line(columns), line(["-" * w for w in widths])] + [line(row) for row in rows])
+
+
+def heatmap(label: str, data: dict, width: int = 60) -> str:
+    """Rows from the largest values down, columns merged to at most `width` time buckets."""
+    if not data["total"]:
+        return f"{label}: no span in this range has a value"
+    counts, times = data["counts"], data["times"]
+    per = max(1, -(-len(times) // width))
+    merged = [[sum(row[i : i + per]) for i in range(0, len(row), per)] for row in counts]
+    peak = max(max(row) for row in merged) or 1
+    lines = [f"{label}  ({data['total']} spans; darker = more)"]
+    for index in range(len(merged) - 1, -1, -1):
+        shades = "".join(SHADES[min(4, -(-c * 4 // peak))] if c else " " for c in merged[index])
+        lines.append(f"{data['edges'][index + 1]:>10.3g} |{shades}|")
+    lines.append(f"{data['edges'][0]:>10.3g} +{'-' * len(merged[0])}+")
+    lines.append(f"{'':>11}{times[0][11:19]}{'':>{max(1, len(merged[0]) - 16)}}{times[-1][11:19]} UTC")
+    return "\n".join(lines)
+
+
+def main() -> int:
+    text = os.environ.get("Q", "").strip() or " ".join(sys.argv[1:])
+    if not text:
+        print("Usage: make query Q='VISUALIZE P90(duration_ms), COUNT GROUP BY name SINCE 15m' [FORMAT=json]",
+              file=sys.stderr)  # fmt: skip
+        return 2
+    url = os.environ.get("CONSOLE_URL") or f"http://127.0.0.1:{setting('CONSOLE_PORT')}"
+    answer = ask(url, text)
+    if os.environ.get("FORMAT", "").lower() == "json":
+        print(json.dumps(answer, indent=2))
+        return 0
+    print(answer["text"])
+    for warning in answer["warnings"]:
+        print(f"note: {warning}")
+    for label, data in answer["heatmaps"].items():
+        print()
+        print(heatmap(label, data))
+    if answer["table"]["columns"]:
+        print()
+        print(table(answer))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

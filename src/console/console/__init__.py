@@ -1,0 +1,26 @@
+"""The lab console: a span store (DuckDB) fed by the collector over OTLP/HTTP, and a web page and
+JSON API that ask it Honeycomb's questions. A Flask app factory."""
+
+import os
+from datetime import timedelta
+
+from flask import Flask
+
+from console import errors, routes
+from console.store import SpanStore
+
+
+def create_app(store: SpanStore | None = None) -> Flask:
+    """The app; `store` replaces the one configured by the environment (tests pass their own)."""
+    app = Flask(__name__)
+    app.json.sort_keys = False  # group-by fields and table columns keep the query's order
+    app.config["MAX_CONTENT_LENGTH"] = routes.MAX_BODY_BYTES
+    app.extensions["span_store"] = store or SpanStore(
+        os.environ.get("CONSOLE_DB", "/data/spans.duckdb"),
+        retention=timedelta(hours=float(os.environ.get("CONSOLE_RETENTION_HOURS", "48"))),
+        max_spans=int(os.environ.get("CONSOLE_MAX_SPANS", "5000000")),
+    )
+    app.config["JAEGER_PUBLIC_URL"] = os.environ.get("JAEGER_PUBLIC_URL", "http://127.0.0.1:16686")
+    errors.register(app)
+    app.register_blueprint(routes.bp)
+    return app

@@ -1,0 +1,26 @@
+"""Every error the console answers is JSON: {"error": "<code>", "message": "<what is wrong>"}."""
+
+from flask import Flask, jsonify
+from werkzeug.exceptions import HTTPException
+
+from console.otlp import PayloadError
+from console.query import QueryError
+from console.store import QueryTimeout
+
+
+def register(app: Flask) -> None:
+    @app.errorhandler(QueryError)
+    def bad_query(error: QueryError):
+        return jsonify(error="invalid_query", message=str(error)), 400
+
+    @app.errorhandler(PayloadError)
+    def bad_payload(error: PayloadError):
+        return jsonify(error="invalid_payload", message=str(error)), 400
+
+    @app.errorhandler(QueryTimeout)
+    def too_slow(error: QueryTimeout):
+        return jsonify(error="query_timeout", message=str(error)), 503
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException):
+        return jsonify(error=error.name.lower().replace(" ", "_"), message=error.description), error.code

@@ -1,0 +1,347 @@
+// The query page: the builder composes the text form of a query, the console's API answers it,
+// and the answer is drawn: a line chart per calculation (a line per group), a heatmap per
+// HEATMAP, a table. A table row or a heatmap cell lists its spans; a span opens its trace.
+"use strict";
+
+const $ = (selector) => document.querySelector(selector);
+const OPERATORS = ["=", "!=", ">", ">=", "<", "<=", "exists", "does-not-exist", "contains", "starts-with", "in"];
+const CLAUSE_WORDS = ["where", "group", "order", "limit", "since", "between", "granularity", "and", "or"];
+const COLORS = ["#3b82f6", "#f59e0b", "#10b981", "#ef4444", "#8b5cf6", "#06b6d4", "#ec4899", "#84cc16", "#f97316", "#6366f1"];
+let fields = {};
+let lastAnswer = null;
+let lastText = "";
+
+async function api(path, body) {
+  const response = await fetch(path, body === undefined ? {} : {
+    method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body),
+  });
+  const answer = await response.json().catch(() => ({ message: `${response.status} ${response.statusText}` }));
+  if (!response.ok) throw new Error(answer.message || response.statusText);
+  return answer;
+}
+
+function show(element, visible) { element.hidden = !visible; }
+
+function say(message) {
+  const box = $("#message");
+  box.textContent = message || "";
+  show(box, Boolean(message));
+}
+
+// --- The builder <-> the text form ---
+
+function quoted(value) {
+  const text = String(value);
+  if (/^[^\s,()"=<>!]+$/.test(text) && !CLAUSE_WORDS.includes(text.toLowerCase())) return text;
+  return `"${text.replace(/\\/g, "\\\\").replace(/"/g, '\\"')}"`;
+}
+
+function addFilter(filter = { field: "", op: "=", value: "" }) {
+  const row = document.createElement("div");
+  row.className = "filter";
+  row.innerHTML = `<input class="field" list="field-names" placeholder="field" size="18">
+    <select class="op">${OPERATORS.map((op) => `<option>${op}</option>`).join("")}</select>
+    <input class="value" placeholder="value" size="18"><button type="button" class="remove" title="remove">×</button>`;
+  row.querySelector(".field").value = filter.field;
+  row.querySelector(".op").value = filter.op;
+  const value = filter.value === undefined || filter.value === null ? "" : filter.value;
+  row.querySelector(".value").value = Array.isArray(value) ? value.join(", ") : value;
+  row.querySelector(".remove").onclick = () => { row.remove(); compose(); };
+  row.addEventListener("input", compose);
+  $("#filters").append(row);
+}
+
+function composeText() {
+  const parts = [`VISUALIZE ${$("#visualize").value.trim() || "COUNT"}`];
+  const conditions = [...document.querySelectorAll("#filters .filter")].map((row) => {
+    const field = row.querySelector(".field").value.trim();
+    const op = row.querySelector(".op").value;
+    const value = row.querySelector(".value").value.trim();
+    if (!field) return null;
+    if (op === "exists" || op === "does-not-exist") return `${quoted(field)} ${op}`;
+    if (op === "in") return `${quoted(field)} in (${value.split(",").map((v) => quoted(v.trim())).join(", ")})`;
+    return `${quoted(field)} ${op} ${quoted(value)}`;
+  }).filter(Boolean);
+  if (conditions.length) parts.push(`WHERE ${conditions.join(` ${$("#combine").value} `)}`);
+  if ($("#group-by").value.trim()) parts.push(`GROUP BY ${$("#group-by").value.split(",").map((g) => quoted(g.trim())).join(", ")}`);
+  if ($("#order-by").value.trim()) parts.push(`ORDER BY ${$("#order-by").value.trim()}`);
+  if ($("#limit").value) parts.push(`LIMIT ${$("#limit").value}`);
+  if ($("#since").value === "custom") {
+    if ($("#start").value && $("#end").value) parts.push(`BETWEEN ${$("#start").value}Z AND ${$("#end").value}Z`);
+  } else {
+    parts.push(`SINCE ${$("#since").value}`);
+  }
+  if ($("#granularity").value) parts.push(`GRANULARITY ${$("#granularity").value}`);
+  return parts.join(" ");
+}
+
+function compose() { $("#query-text").value = composeText(); }
+
+function duration(seconds) {
+  for (const [unit, size] of [["d", 86400], ["h", 3600], ["m", 60]]) {
+    if (seconds >= size && seconds % size === 0) return `${seconds / size}${unit}`;
+  }
+  return `${seconds}s`;
+}
+
+// Fill the builder from a query the API understood (after running typed text or an example).
+function fillBuilder(query) {
+  $("#visualize").value = query.calculations.map((c) => (c.field ? `${c.op}(${c.field})` : c.op)).join(", ");
+  $("#filters").innerHTML = "";
+  query.filters.forEach(addFilter);
+  $("#combine").value = query.combine;
+  $("#group-by").value = query.group_by.join(", ");
+  $("#order-by").value = query.order_by.map((o) => `${o.key} ${o.descending ? "DESC" : "ASC"}`).join(", ");
+  $("#limit").value = query.limit ?? "";
+  const since = query.since_seconds ? duration(query.since_seconds) : null;
+  const presets = [...$("#since").options].map((o) => o.value);
+  if (query.start && query.end) {
+    $("#since").value = "custom";
+    $("#start").value = query.start.slice(0, 19);
+    $("#end").value = query.end.slice(0, 19);
+  } else if (since && presets.includes(since)) {
+    $("#since").value = since;
+  }
+  show($("#custom-range"), $("#since").value === "custom");
+  $("#granularity").value = query.granularity_seconds ? duration(query.granularity_seconds) : "";
+}
+
+// --- Running a query and drawing the answer ---
+
+async function run(text) {
+  say("");
+  try {
+    const answer = await api("/api/query", { text });
+    lastAnswer = answer;
+    lastText = answer.text;
+    $("#query-text").value = answer.text;
+    fillBuilder(answer.query);
+    draw(answer);
+    history.replaceState(null, "", `?q=${encodeURIComponent(answer.text)}`);
+  } catch (error) {
+    say(error.message);
+  }
+}
+
+function groupName(group) {
+  const values = Object.values(group);
+  return values.length ? values.map((v) => (v === null ? "(none)" : String(v))).join(", ") : "all spans";
+}
+
+function draw(answer) {
+  const warnings = $("#warnings");
+  warnings.innerHTML = answer.warnings.map((w) => `<li>${escapeHtml(w)}</li>`).join("");
+  show(warnings, answer.warnings.length > 0);
+  show($("#results"), true);
+  show($("#span-list"), false);
+  show($("#trace"), false);
+  drawCharts(answer);
+  drawHeatmaps(answer);
+  drawTable(answer);
+}
+
+function drawCharts(answer) {
+  const charts = $("#charts");
+  charts.innerHTML = "";
+  const labels = answer.table.columns.slice(answer.query.group_by.length);
+  labels.forEach((label) => {
+    const div = document.createElement("div");
+    div.className = "chart line-chart";
+    div.dataset.calculation = label;
+    charts.append(div);
+    const traces = answer.series.map((series, i) => ({
+      x: series.times, y: series.values[label], name: groupName(series.group), type: "scatter",
+      mode: series.times.length > 1 ? "lines+markers" : "markers", line: { color: COLORS[i % COLORS.length], width: 2 },
+      marker: { size: 5 },
+    }));
+    Plotly.newPlot(div, traces, {
+      title: { text: label, x: 0.01, font: { size: 14 } }, height: 260, margin: { l: 50, r: 10, t: 36, b: 36 },
+      showlegend: answer.series.length > 1, legend: { orientation: "h", y: -0.25 },
+      xaxis: { type: "date", range: [answer.range.start, answer.range.end] }, yaxis: { rangemode: "tozero" },
+    }, { displaylogo: false, responsive: true });
+  });
+}
+
+function drawHeatmaps(answer) {
+  const box = $("#heatmaps");
+  box.innerHTML = "";
+  for (const [label, heatmap] of Object.entries(answer.heatmaps)) {
+    const div = document.createElement("div");
+    div.className = "chart heatmap";
+    div.dataset.calculation = label;
+    box.append(div);
+    if (!heatmap.total) {
+      div.textContent = `${label}: no span in this range has a value`;
+      continue;
+    }
+    const centers = heatmap.edges.slice(0, -1).map((low, i) => Math.sqrt(low * heatmap.edges[i + 1]));
+    const field = label.slice(label.indexOf("(") + 1, -1);
+    const step = answer.range.granularity_seconds * 1000;
+    // Cell edges, not centres: every cell covers exactly its time bucket and value bucket.
+    const timeEdges = heatmap.times.map((t) => Date.parse(t));
+    timeEdges.push(timeEdges[timeEdges.length - 1] + step);
+    Plotly.newPlot(div, [{
+      type: "heatmap", x: timeEdges.map((t) => new Date(t).toISOString()), y: heatmap.edges,
+      z: heatmap.counts.map((row) => row.map((c) => (c ? c : null))),
+      colorscale: "YlOrRd", reversescale: true, hoverongaps: false, xgap: 1, ygap: 1,
+      hovertemplate: `%{x}<br>${field} ≈ %{y:.3g}<br>%{z} spans<extra></extra>`, colorbar: { title: { text: "spans" } },
+      customdata: heatmap.counts.map((row, i) => row.map(() => i)),
+    }], {
+      title: { text: `${label} (select a cell, or drag across cells, to list their spans)`, x: 0.01, font: { size: 14 } },
+      height: 340, margin: { l: 60, r: 10, t: 36, b: 36 }, dragmode: "select",
+      xaxis: { type: "date", range: [answer.range.start, answer.range.end] }, yaxis: { type: "log", title: { text: field } },
+    }, { displaylogo: false, responsive: true });
+    const bucketOf = (y) => centers.reduce((best, c, i) => (Math.abs(Math.log(c / y)) < Math.abs(Math.log(centers[best] / y)) ? i : best), 0);
+    const listCells = (t0, t1, y0, y1) => {
+      const low = bucketOf(y0), high = bucketOf(y1);
+      listSpans({
+        time: [new Date(t0).toISOString(), new Date(t1).toISOString()], field,
+        range: [low === 0 ? -1e300 : heatmap.edges[low], heatmap.edges[high + 1]],
+      }, `in ${label} between ${fmt(heatmap.edges[low])} and ${fmt(heatmap.edges[high + 1])}`);
+    };
+    div.on("plotly_click", (event) => {
+      const point = event.points[0];
+      const [row, column] = point.pointIndex;
+      listCells(timeEdges[column], timeEdges[column] + step, centers[row], centers[row]);
+    });
+    div.on("plotly_selected", (event) => {
+      if (!event || !event.range) return;
+      const [x0, x1] = event.range.x.map((x) => new Date(x + (String(x).endsWith("Z") ? "" : "Z")).getTime());
+      const [y0, y1] = event.range.y.map((y) => 10 ** y);
+      listCells(x0, x1, Math.min(y0, y1), Math.max(y0, y1));
+    });
+  }
+}
+
+function fmt(value) {
+  if (typeof value === "number") return Number.isInteger(value) ? String(value) : value.toPrecision(4);
+  return value === null ? "(none)" : String(value);
+}
+
+function escapeHtml(text) {
+  return String(text).replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c]));
+}
+
+function drawTable(answer) {
+  const table = $("#result-table");
+  table.tHead.innerHTML = `<tr>${answer.table.columns.map((c) => `<th>${escapeHtml(c)}</th>`).join("")}</tr>`;
+  const groups = answer.query.group_by;
+  table.tBodies[0].innerHTML = "";
+  answer.table.rows.forEach((row) => {
+    const tr = document.createElement("tr");
+    tr.innerHTML = row.map((v, i) => `<td class="${i < groups.length ? "group" : "number"}">${escapeHtml(fmt(v))}</td>`).join("");
+    tr.onclick = () => {
+      const group = Object.fromEntries(groups.map((g, i) => [g, row[i]]));
+      listSpans(groups.length ? { group } : {}, groups.length ? `where ${groupName(group)}` : "");
+    };
+    table.tBodies[0].append(tr);
+  });
+}
+
+async function listSpans(narrow, what) {
+  say("");
+  try {
+    const answer = await api("/api/spans", { query: { text: lastText }, narrow });
+    $("#span-list-what").textContent = `${what} (${answer.rows.length}${answer.rows.length === 100 ? ", slowest first" : ""})`;
+    const body = $("#span-list tbody");
+    body.innerHTML = "";
+    answer.rows.forEach(([time, traceId, , service, name, durationMs, error]) => {
+      const tr = document.createElement("tr");
+      tr.innerHTML = `<td>${escapeHtml(time.slice(11, 23))}</td><td>${escapeHtml(service)}</td><td>${escapeHtml(name)}</td>
+        <td class="number">${durationMs.toFixed(2)}</td><td>${error ? "error" : ""}</td><td><code>${traceId}</code></td>`;
+      tr.onclick = () => openTrace(traceId);
+      body.append(tr);
+    });
+    show($("#span-list"), true);
+    $("#span-list").scrollIntoView({ behavior: "smooth", block: "start" });
+  } catch (error) {
+    say(error.message);
+  }
+}
+
+// --- A trace as a waterfall ---
+
+async function openTrace(traceId) {
+  say("");
+  try {
+    const trace = await api(`/api/traces/${traceId}`);
+    drawWaterfall(trace);
+    history.replaceState(null, "", `?q=${encodeURIComponent(lastText)}&trace=${traceId}`);
+  } catch (error) {
+    say(error.message);
+  }
+}
+
+function drawWaterfall(trace) {
+  $("#trace-id").textContent = trace.trace_id;
+  $("#jaeger-link").href = trace.jaeger_url;
+  const spans = trace.spans;
+  const byId = Object.fromEntries(spans.map((s) => [s["trace.span_id"], s]));
+  const children = {};
+  const roots = [];
+  spans.forEach((s) => {
+    const parent = s["trace.parent_id"];
+    if (parent && byId[parent]) (children[parent] ||= []).push(s);
+    else roots.push(s);
+  });
+  const start = Math.min(...spans.map((s) => Date.parse(s.timestamp)));
+  const end = Math.max(...spans.map((s) => Date.parse(s.timestamp) + s.duration_ms));
+  const total = Math.max(end - start, 0.001);
+  const services = [...new Set(spans.map((s) => s["service.name"]))];
+  const box = $("#waterfall");
+  box.innerHTML = `<div class="legend">${services.map((s, i) => `<span><i style="background:${COLORS[i % COLORS.length]}"></i>${escapeHtml(s)}</span>`).join("")}
+    <span class="muted">${spans.length} spans, ${total.toFixed(2)} ms</span></div>`;
+  const visit = (span, depth) => {
+    const offset = ((Date.parse(span.timestamp) - start) / total) * 100;
+    const width = Math.max((span.duration_ms / total) * 100, 0.3);
+    const color = COLORS[services.indexOf(span["service.name"]) % COLORS.length];
+    const row = document.createElement("div");
+    row.className = `span-row${span.error ? " error" : ""}`;
+    row.setAttribute("role", "listitem");
+    row.dataset.spanId = span["trace.span_id"];
+    row.innerHTML = `<div class="span-label" style="padding-left:${depth * 14}px" title="${escapeHtml(span.name)}">
+        <b>${escapeHtml(span["service.name"])}</b> ${escapeHtml(span.name)}</div>
+      <div class="span-track"><div class="span-bar" style="left:${offset}%;width:${width}%;background:${color}"></div>
+        <span class="span-time" style="left:${Math.min(offset + width, 88)}%">${span.duration_ms.toFixed(2)} ms</span></div>`;
+    row.onclick = () => showSpan(span);
+    box.append(row);
+    (children[span["trace.span_id"]] || []).sort((a, b) => Date.parse(a.timestamp) - Date.parse(b.timestamp)).forEach((c) => visit(c, depth + 1));
+  };
+  roots.forEach((r) => visit(r, 0));
+  $("#span-detail").innerHTML = "";
+  show($("#trace"), true);
+  $("#trace").scrollIntoView({ behavior: "smooth", block: "start" });
+}
+
+function showSpan(span) {
+  const rows = Object.entries(span).map(([k, v]) => `<tr><th>${escapeHtml(k)}</th><td>${escapeHtml(fmt(v))}</td></tr>`).join("");
+  $("#span-detail").innerHTML = `<h3>${escapeHtml(span.name)}</h3><table class="attributes">${rows}</table>`;
+}
+
+// --- Start ---
+
+async function start() {
+  try {
+    const catalogue = await api("/api/fields");
+    fields = catalogue.fields;
+    $("#store-size").textContent = `${catalogue.spans.toLocaleString()} spans stored`;
+    const list = document.createElement("datalist");
+    list.id = "field-names";
+    list.innerHTML = Object.keys(fields).map((f) => `<option value="${escapeHtml(f)}">`).join("");
+    document.body.append(list);
+  } catch (error) {
+    say(`The span store does not answer: ${error.message}`);
+  }
+  document.querySelectorAll("[data-example]").forEach((button) => { button.onclick = () => run(button.dataset.example); });
+  $("#add-filter").onclick = () => { addFilter(); compose(); };
+  $("#run").onclick = () => run(composeText());
+  $("#run-text").onclick = () => run($("#query-text").value);
+  $("#query-text").addEventListener("keydown", (e) => { if (e.key === "Enter") run($("#query-text").value); });
+  $("#since").onchange = () => { show($("#custom-range"), $("#since").value === "custom"); compose(); };
+  document.querySelectorAll("#builder input, #builder select").forEach((el) => el.addEventListener("input", compose));
+  const params = new URLSearchParams(location.search);
+  await run(params.get("q") || "VISUALIZE COUNT, P90(duration_ms) GROUP BY service.name SINCE 1h");
+  if (params.get("trace")) openTrace(params.get("trace"));
+}
+
+start();

@@ -1,0 +1,150 @@
+"""The console's HTTP API with Flask's test client and a real (in-memory) DuckDB store: OTLP/JSON
+in as the collector sends it, queries out, and clear errors for bad input."""
+
+import gzip
+import json
+import time
+
+import pytest
+
+import console
+from console.store import SpanStore
+
+
+def otlp_payload(trace_id: str, spans: list[tuple[str, str, str | None, float, dict]], service="backend-flask"):
+    """An ExportTraceServiceRequest: spans as (name, span id, parent id, duration ms, attributes)."""
+    now = time.time_ns() - 5_000_000_000
+
+    def value(v):
+        if isinstance(v, bool):
+            return {"boolValue": v}
+        if isinstance(v, int):
+            return {"intValue": str(v)}
+        if isinstance(v, float):
+            return {"doubleValue": v}
+        return {"stringValue": v}
+
+    return {"resourceSpans": [{
+        "resource": {"attributes": [{"key": "service.name", "value": {"stringValue": service}}]},
+        "scopeSpans": [{"spans": [
+            {"traceId": trace_id, "spanId": span_id, **({"parentSpanId": parent} if parent else {}), "name": name,
+             "kind": 2 if parent is None else 1, "startTimeUnixNano": str(now),
+             "endTimeUnixNano": str(now + int(ms * 1e6)), "status": {"code": 2 if attrs.get("fail") else 0},
+             "attributes": [{"key": k, "value": value(v)} for k, v in attrs.items()]}
+            for name, span_id, parent, ms, attrs in spans
+        ]}],
+    }]}  # fmt: skip
+
+
+TRACE = "6b0264d1a3f5c2e4b1d0c9a8f7e6d5c4"
+
+
+@pytest.fixture
+def client():
+    return console.create_app(SpanStore()).test_client()
+
+
+def send(client, payload, gzipped=False):
+    body = json.dumps(payload).encode()
+    headers = {"Content-Type": "application/json"}
+    if gzipped:
+        body, headers["Content-Encoding"] = gzip.compress(body), "gzip"
+    return client.post("/v1/traces", data=body, headers=headers)
+
+
+def test_spans_sent_as_otlp_json_are_queryable_with_typed_attributes(client):
+    payload = otlp_payload(TRACE, [
+        ("GET /api/activities/home", "a000000000000001", None, 12.5, {"http.route": "/api/activities/home"}),
+        ("home-activities-mock-data", "a000000000000002", "a000000000000001", 1.5,
+         {"app.result_length": 3, "app.now": "2026-11-22T10:00:00+00:00", "ratio": 0.5, "app.ok": True}),
+    ])  # fmt: skip
+    assert send(client, payload, gzipped=True).status_code == 200
+
+    fields = client.get("/api/fields").get_json()
+    assert fields["spans"] == 2
+    assert {k: fields["fields"][k] for k in ("app.result_length", "ratio", "app.ok", "app.now")} == {
+        "app.result_length": "BIGINT",
+        "ratio": "DOUBLE",
+        "app.ok": "BOOLEAN",
+        "app.now": "VARCHAR",
+    }
+    answer = client.post(
+        "/api/query", json={"text": "VISUALIZE COUNT, SUM(app.result_length) WHERE app.result_length exists"}
+    )
+    assert answer.status_code == 200
+    assert answer.get_json()["table"]["rows"] == [[1, 3]]
+    trace = client.get(f"/api/traces/{TRACE}").get_json()
+    root, child = trace["spans"]
+    assert (root["is_root"], child["is_root"], child["trace.parent_id"]) == (True, False, "a000000000000001")
+    assert root["span.kind"] == "server" and root["duration_ms"] == pytest.approx(12.5)
+    assert trace["jaeger_url"].endswith(f"/trace/{TRACE}")
+
+
+def test_the_json_query_form_answers_too(client):
+    send(client, otlp_payload(TRACE, [("x", "a000000000000001", None, 2.0, {})]))
+    answer = client.post(
+        "/api/query", json={"calculations": [{"op": "P90", "field": "duration_ms"}], "since_seconds": 600}
+    )
+    assert answer.get_json()["table"]["rows"][0][0] == pytest.approx(2.0)
+    assert answer.get_json()["text"] == "VISUALIZE P90(duration_ms) SINCE 10m"
+
+
+@pytest.mark.parametrize(
+    "path, body, headers, status, error",
+    [
+        ("/v1/traces", b"\x0a\x00", {"Content-Type": "application/x-protobuf"}, 415, "unsupported_media_type"),
+        ("/v1/traces", b"{not json", {"Content-Type": "application/json"}, 400, "invalid_payload"),
+        ("/v1/traces", b"[1, 2]", {"Content-Type": "application/json"}, 400, "invalid_payload"),
+        (
+            "/v1/traces",
+            b"\x1f\x8bnot gzip",
+            {"Content-Type": "application/json", "Content-Encoding": "gzip"},
+            400,
+            "invalid_payload",
+        ),
+        ("/api/query", b'{"text": "VISUALIZE P90(nope)"}', {"Content-Type": "application/json"}, 400, "invalid_query"),
+        ("/api/query", b'{"text": "SELECT 1"}', {"Content-Type": "application/json"}, 400, "invalid_query"),
+        ("/api/query", b"VISUALIZE COUNT", {"Content-Type": "text/plain"}, 400, "invalid_query"),
+        ("/api/query", b"[" * 5000, {"Content-Type": "application/json"}, 400, "invalid_query"),
+        (
+            "/api/spans",
+            b'{"query": {"text": "VISUALIZE COUNT"}, "narrow": {"field": "name", "range": [1, 2]}}',
+            {"Content-Type": "application/json"},
+            400,
+            "invalid_query",
+        ),
+        ("/nowhere", b"", {}, 404, "not_found"),
+    ],
+)
+def test_bad_input_gets_a_clear_json_error(client, path, body, headers, status, error):
+    response = client.post(path, data=body, headers=headers)
+    assert response.status_code == status
+    assert response.get_json()["error"] == error and response.get_json()["message"]
+
+
+def test_an_unknown_trace_is_404(client):
+    response = client.get(f"/api/traces/{TRACE}")
+    assert response.status_code == 404 and response.get_json()["error"] == "trace_not_found"
+
+
+def test_spans_without_ids_or_times_are_skipped_not_fatal(client):
+    payload = otlp_payload(TRACE, [("ok", "a000000000000001", None, 1.0, {})])
+    payload["resourceSpans"][0]["scopeSpans"][0]["spans"] += [{"name": "no ids"}, {"traceId": TRACE, "spanId": "zz"}]
+    assert send(client, payload).status_code == 200
+    assert client.get("/api/fields").get_json()["spans"] == 1
+
+
+def test_a_failing_store_answers_503_so_the_collector_retries():
+    store = SpanStore()
+    client = console.create_app(store).test_client()
+    store.close()
+    response = send(client, otlp_payload(TRACE, [("x", "a000000000000001", None, 1.0, {})]))
+    assert response.status_code == 503 and response.get_json()["error"] == "store_unavailable"
+
+
+def test_the_page_and_its_chart_library_are_served_by_the_console(client):
+    page = client.get("/")
+    assert page.status_code == 200 and b"/static/plotly.min.js" in page.data
+    script = client.get("/static/plotly.min.js")
+    assert script.status_code == 200 and len(script.data) > 1_000_000 and b"plotly" in script.data[:2000].lower()
+    assert client.get("/static/app.js").status_code == 200
