@@ -13,6 +13,7 @@ Jaeger UI and query API       http://127.0.0.1:${JAEGER_UI_PORT}/
   its Monitor tab (metrics)   http://127.0.0.1:${JAEGER_UI_PORT}/monitor
 Prometheus                    http://127.0.0.1:${PROMETHEUS_PORT}/
 Lab console (query spans)     http://127.0.0.1:${CONSOLE_PORT}/
+  X-Ray, CloudWatch Logs      http://127.0.0.1:${CONSOLE_PORT}/xray   http://127.0.0.1:${CONSOLE_PORT}/logs
 OTLP into the collector       grpc 127.0.0.1:${OTLP_GRPC_PORT}   http http://127.0.0.1:${OTLP_HTTP_PORT}
 LocalStack (X-Ray, Logs)      http://127.0.0.1:${LOCALSTACK_PORT}/_localstack/health
 X-Ray daemon (UDP)            127.0.0.1:${XRAY_DAEMON_PORT}

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from flask import Flask
 
-from console import errors, routes
+from console import aws_routes, errors, routes
 from console.store import SpanStore
 
 
@@ -23,4 +23,5 @@ def create_app(store: SpanStore | None = None) -> Flask:
     app.config["JAEGER_PUBLIC_URL"] = os.environ.get("JAEGER_PUBLIC_URL", "http://127.0.0.1:16686")
     errors.register(app)
     app.register_blueprint(routes.bp)
+    app.register_blueprint(aws_routes.bp)
     return app

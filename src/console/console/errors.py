@@ -3,6 +3,7 @@
 from flask import Flask, jsonify
 from werkzeug.exceptions import HTTPException
 
+from console.aws import AwsError
 from console.otlp import PayloadError
 from console.query import QueryError
 from console.store import QueryTimeout
@@ -16,6 +17,11 @@ def register(app: Flask) -> None:
     @app.errorhandler(PayloadError)
     def bad_payload(error: PayloadError):
         return jsonify(error="invalid_payload", message=str(error)), 400
+
+    @app.errorhandler(AwsError)
+    def aws_error(error: AwsError):
+        # X-Ray's and CloudWatch Logs' own words (an invalid filter expression, say), or an outage.
+        return jsonify(error=error.code, message=error.message), error.status
 
     @app.errorhandler(QueryTimeout)
     def too_slow(error: QueryTimeout):

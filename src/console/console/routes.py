@@ -104,6 +104,12 @@ def fields():
     return jsonify(fields=store().fields(), spans=store().count())
 
 
+@bp.get("/api/config")
+def config():
+    """What the pages need to link out: where the browser reaches Jaeger."""
+    return jsonify(jaeger_url=current_app.config["JAEGER_PUBLIC_URL"])
+
+
 @bp.get("/health")
 def health():
     return jsonify(status="ok")

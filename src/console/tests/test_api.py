@@ -148,3 +148,38 @@ def test_the_page_and_its_chart_library_are_served_by_the_console(client):
     script = client.get("/static/plotly.min.js")
     assert script.status_code == 200 and len(script.data) > 1_000_000 and b"plotly" in script.data[:2000].lower()
     assert client.get("/static/app.js").status_code == 200
+
+
+@pytest.mark.parametrize(
+    "query, complaint",
+    [
+        ("minutes=abc", "minutes: a number"),
+        ("minutes=0", "more than 0"),
+        ("minutes=100000", "at most 1440"),
+        ("start=2026-11-22T11:00:00Z&end=2026-11-22T10:00:00Z", "start before end"),
+        ("start=yesterday&end=today", "two times"),
+        ("start=2026-11-20T00:00:00Z&end=2026-11-22T00:00:00Z", "a day at most"),
+    ],
+)
+def test_a_bad_time_range_for_xray_is_refused_before_asking_localstack(client, query, complaint):
+    response = client.get(f"/api/xray/traces?{query}")
+    assert response.status_code == 400 and complaint in response.get_json()["message"]
+
+
+def test_localstack_away_is_a_503_that_says_so(client, monkeypatch):
+    import socket
+
+    from console import aws
+
+    with socket.socket() as closed:  # a port nothing listens on
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    monkeypatch.setenv("AWS_ENDPOINT_URL", f"http://127.0.0.1:{port}")
+    aws.client.cache_clear()
+    try:
+        for path in ("/api/xray/groups", "/api/xray/service-graph", "/api/logs/groups"):
+            response = client.get(path)
+            assert response.status_code == 503, path
+            assert response.get_json()["error"] == "localstack_unavailable"
+    finally:
+        aws.client.cache_clear()

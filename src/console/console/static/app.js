@@ -3,30 +3,10 @@
 // HEATMAP, a table. A table row or a heatmap cell lists its spans; a span opens its trace.
 "use strict";
 
-const $ = (selector) => document.querySelector(selector);
 const OPERATORS = ["=", "!=", ">", ">=", "<", "<=", "exists", "does-not-exist", "contains", "starts-with", "in"];
 const CLAUSE_WORDS = ["where", "group", "order", "limit", "since", "between", "granularity", "and", "or"];
-const COLORS = ["#3b82f6", "#f59e0b", "#10b981", "#ef4444", "#8b5cf6", "#06b6d4", "#ec4899", "#84cc16", "#f97316", "#6366f1"];
 let fields = {};
-let lastAnswer = null;
 let lastText = "";
-
-async function api(path, body) {
-  const response = await fetch(path, body === undefined ? {} : {
-    method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body),
-  });
-  const answer = await response.json().catch(() => ({ message: `${response.status} ${response.statusText}` }));
-  if (!response.ok) throw new Error(answer.message || response.statusText);
-  return answer;
-}
-
-function show(element, visible) { element.hidden = !visible; }
-
-function say(message) {
-  const box = $("#message");
-  box.textContent = message || "";
-  show(box, Boolean(message));
-}
 
 // --- The builder <-> the text form ---
 
@@ -112,7 +92,6 @@ async function run(text) {
   say("");
   try {
     const answer = await api("/api/query", { text });
-    lastAnswer = answer;
     lastText = answer.text;
     $("#query-text").value = answer.text;
     fillBuilder(answer.query);
@@ -213,15 +192,6 @@ function drawHeatmaps(answer) {
   }
 }
 
-function fmt(value) {
-  if (typeof value === "number") return Number.isInteger(value) ? String(value) : value.toPrecision(4);
-  return value === null ? "(none)" : String(value);
-}
-
-function escapeHtml(text) {
-  return String(text).replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c]));
-}
-
 function drawTable(answer) {
   const table = $("#result-table");
   table.tHead.innerHTML = `<tr>${answer.table.columns.map((c) => `<th>${escapeHtml(c)}</th>`).join("")}</tr>`;
@@ -275,6 +245,9 @@ async function openTrace(traceId) {
 function drawWaterfall(trace) {
   $("#trace-id").textContent = trace.trace_id;
   $("#jaeger-link").href = trace.jaeger_url;
+  // The lab's trace ids are X-Ray's too (the time first): 1-<8 hex>-<24 hex>.
+  $("#xray-link").href = `/xray?trace=1-${trace.trace_id.slice(0, 8)}-${trace.trace_id.slice(8)}`;
+  $("#logs-link").href = `/logs?contains=${trace.trace_id}`;
   const spans = trace.spans;
   const byId = Object.fromEntries(spans.map((s) => [s["trace.span_id"], s]));
   const children = {};

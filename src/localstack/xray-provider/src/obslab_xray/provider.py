@@ -24,7 +24,8 @@ DEFAULT_GROUP = "Default"
 GROUP_NAME = re.compile(r"[A-Za-z0-9_-]{1,32}")
 
 
-def invalid(message: str) -> CommonServiceException:
+def invalid_request(message: str) -> CommonServiceException:
+    """X-Ray's InvalidRequestException (400), its answer to every bad request."""
     return CommonServiceException("InvalidRequestException", message, status_code=400, sender_fault=True)
 
 
@@ -42,9 +43,9 @@ def _page(items: list, token: str | None) -> tuple[list, str | None]:
     try:
         offset = int(token or 0)
     except ValueError:
-        raise invalid("NextToken is not valid") from None
+        raise invalid_request("NextToken is not valid") from None
     if offset < 0:
-        raise invalid("NextToken is not valid")
+        raise invalid_request("NextToken is not valid")
     next_offset = offset + PAGE_SIZE
     return items[offset:next_offset], (str(next_offset) if next_offset < len(items) else None)
 
@@ -100,7 +101,7 @@ class XRayProvider(ServiceLifecycleHook):
     def batch_get_traces(self, context: RequestContext, request: dict):
         trace_ids = request.get("TraceIds") or []
         if len(trace_ids) > MAX_BATCH_TRACE_IDS:
-            raise invalid(f"At most {MAX_BATCH_TRACE_IDS} trace IDs per request")
+            raise invalid_request(f"At most {MAX_BATCH_TRACE_IDS} trace IDs per request")
         store, traces, missing = self._store(context), [], []
         with self._lock:
             for trace_id in trace_ids:
@@ -177,7 +178,7 @@ class XRayProvider(ServiceLifecycleHook):
     def _time_range(self, request: dict) -> tuple[float, float]:
         start, end = _epoch(request["StartTime"]), _epoch(request["EndTime"])
         if start >= end:
-            raise invalid("StartTime must be before EndTime")
+            raise invalid_request("StartTime must be before EndTime")
         return start, end
 
     def _predicate(self, context: RequestContext, store: XRayStore, expression: str | None):
@@ -196,7 +197,7 @@ class XRayProvider(ServiceLifecycleHook):
         try:
             return filters.parse(expression, resolve_group)
         except filters.FilterError as error:
-            raise invalid(f"Invalid filter expression: {error}") from None
+            raise invalid_request(f"Invalid filter expression: {error}") from None
 
     # --- Groups ---
 
@@ -209,11 +210,11 @@ class XRayProvider(ServiceLifecycleHook):
 
     def _find_group(self, context, store: XRayStore, name: str | None, arn: str | None) -> dict:
         if not name and not arn:
-            raise invalid("Give GroupName or GroupARN")
+            raise invalid_request("Give GroupName or GroupARN")
         for group in [self._default_group(context), *store.groups.values()]:
             if (name and group["GroupName"] == name) or (arn and group["GroupARN"] == arn):
                 return group
-        raise invalid("Group not found")
+        raise invalid_request("Group not found")
 
     def _checked_expression(self, context, store, expression: str | None) -> str | None:
         if expression is not None:
@@ -224,11 +225,11 @@ class XRayProvider(ServiceLifecycleHook):
     def create_group(self, context: RequestContext, request: dict):
         name = request.get("GroupName")
         if not isinstance(name, str) or not GROUP_NAME.fullmatch(name) or name == DEFAULT_GROUP:
-            raise invalid("GroupName must be 1 to 32 letters, digits, '-' or '_', and not Default")
+            raise invalid_request("GroupName must be 1 to 32 letters, digits, '-' or '_', and not Default")
         store = self._store(context)
         with self._lock:
             if name in store.groups:
-                raise invalid(f"Group {name} already exists")
+                raise invalid_request(f"Group {name} already exists")
             group = {
                 "GroupName": name,
                 "GroupARN": f"arn:aws:xray:{context.region}:{context.account_id}:group/{name}/{uuid.uuid4().hex}",
@@ -264,7 +265,7 @@ class XRayProvider(ServiceLifecycleHook):
         with self._lock:
             group = self._find_group(context, store, request.get("GroupName"), request.get("GroupARN"))
             if group["GroupName"] == DEFAULT_GROUP:
-                raise invalid("The Default group cannot change")
+                raise invalid_request("The Default group cannot change")
             expression = self._checked_expression(context, store, request.get("FilterExpression"))
             if expression is not None:
                 group["FilterExpression"] = expression
@@ -278,7 +279,7 @@ class XRayProvider(ServiceLifecycleHook):
         with self._lock:
             group = self._find_group(context, store, request.get("GroupName"), request.get("GroupARN"))
             if group["GroupName"] == DEFAULT_GROUP:
-                raise invalid("The Default group cannot be deleted")
+                raise invalid_request("The Default group cannot be deleted")
             del store.groups[group["GroupName"]]
         return {}
 
@@ -297,18 +298,18 @@ class XRayProvider(ServiceLifecycleHook):
             rule = record["SamplingRule"]
             if (name and rule["RuleName"] == name) or (arn and rule["RuleARN"] == arn):
                 return record
-        raise invalid("Sampling rule not found" if name or arn else "Give RuleName or RuleARN")
+        raise invalid_request("Sampling rule not found" if name or arn else "Give RuleName or RuleARN")
 
     @handler("CreateSamplingRule", expand=False)
     def create_sampling_rule(self, context: RequestContext, request: dict):
         try:
             rule = sampling.validate_rule(request.get("SamplingRule") or {})
         except sampling.RuleError as error:
-            raise invalid(error.message) from None
+            raise invalid_request(error.message) from None
         store = self._store(context)
         with self._lock:
             if rule["RuleName"] in store.sampling_rules:
-                raise invalid(f"Sampling rule {rule['RuleName']} already exists")
+                raise invalid_request(f"Sampling rule {rule['RuleName']} already exists")
             if len(store.sampling_rules) > sampling.MAX_RULES:
                 raise CommonServiceException(
                     "RuleLimitExceededException",
@@ -346,7 +347,7 @@ class XRayProvider(ServiceLifecycleHook):
             try:
                 record["SamplingRule"] = sampling.apply_update(record["SamplingRule"], update)
             except sampling.RuleError as error:
-                raise invalid(error.message) from None
+                raise invalid_request(error.message) from None
             record["ModifiedAt"] = store.last_rule_modification = time.time()
             return {"SamplingRuleRecord": self._rule_record(record)}
 
@@ -357,7 +358,7 @@ class XRayProvider(ServiceLifecycleHook):
             record = self._find_rule(store, request.get("RuleName"), request.get("RuleARN"))
             name = record["SamplingRule"]["RuleName"]
             if name == sampling.DEFAULT_RULE_NAME:
-                raise invalid("The Default rule cannot be deleted")
+                raise invalid_request("The Default rule cannot be deleted")
             del store.sampling_rules[name]
             store.sampling_targets.forget(name)
             store.last_rule_modification = time.time()
