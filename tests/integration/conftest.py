@@ -4,8 +4,10 @@ It is torn down at the end of the session, also when tests fail or start-up fail
 import sys
 
 import pytest
+from playwright.sync_api import sync_playwright
 from testcontainers.compose import DockerCompose
 
+from .browser import CHROMIUM, LAUNCH_FLAGS
 from .lab import ENV_FILE, ROOT, TEST_ENV, Lab
 
 
@@ -35,3 +37,29 @@ def lab():
             raise
         finally:
             compose.stop()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """One chromium for the session's browser tests."""
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_FLAGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def new_page(browser):
+    """A fresh page; the test fails if the page threw a JavaScript error."""
+    pages, errors = [], []
+
+    def make():
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        pages.append(page)
+        return page
+
+    yield make
+    for page in pages:
+        page.close()
+    assert errors == []

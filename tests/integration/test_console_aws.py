@@ -4,22 +4,13 @@ log lines linked to their trace and back, and LocalStack going away and coming b
 
 import pytest
 import requests
-from playwright.sync_api import sync_playwright
 
+from .browser import shoot
 from .lab import eventually, new_ids
-from .test_console_browser import CHROMIUM, LAUNCH_FLAGS, shoot
 
 pytestmark = pytest.mark.integration
 
 FAULTY_ROUTE = "/api/activities/notifications"
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_FLAGS)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture(scope="module")
@@ -43,13 +34,8 @@ def traffic(lab) -> dict:
 
 
 @pytest.fixture
-def page(browser):
-    page = browser.new_page(viewport={"width": 1400, "height": 1000})
-    errors = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    yield page
-    page.close()
-    assert errors == []
+def page(new_page):
+    return new_page()
 
 
 def test_the_service_map_shows_both_services_and_the_call_between_them(page, lab, traffic):

@@ -4,28 +4,16 @@ trace as a waterfall. Screenshots go to reports/screenshots/."""
 
 import pytest
 import requests
-from playwright.sync_api import sync_playwright
 
 from telemetry_contract import ENDPOINTS
 
-from .lab import ROOT, eventually, new_ids
+from .browser import shoot
+from .lab import eventually, new_ids
 
 pytestmark = pytest.mark.integration
 
-SCREENSHOTS = ROOT / "reports" / "screenshots"
-CHROMIUM = "/usr/bin/chromium"
-LAUNCH_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                "--no-first-run"]  # fmt: skip
 EXAMPLES = ["Spans per trace", "HEATMAP(duration_ms)", "P90(duration_ms) by endpoint", "Spans with app.result_length"]
 BY_HANDLE = next(e for e in ENDPOINTS if e.id == "user activities")
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_FLAGS)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture(scope="module")
@@ -46,20 +34,11 @@ def handle_trace(lab) -> str:
 
 
 @pytest.fixture
-def page(browser, lab, handle_trace):
-    page = browser.new_page(viewport={"width": 1400, "height": 1000})
-    errors = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
+def page(new_page, lab, handle_trace):
+    page = new_page()
     page.goto(lab.console)
     page.wait_for_selector(".chart .main-svg")
-    yield page
-    page.close()
-    assert errors == []
-
-
-def shoot(page, name: str) -> None:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"console-{name}.png"), full_page=True)
+    return page
 
 
 def plotted_points(page) -> dict[str, int]:
