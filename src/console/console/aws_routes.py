@@ -2,11 +2,10 @@
 
 from datetime import UTC, datetime, timedelta
 
-from flask import Blueprint, jsonify, request, send_from_directory
+from flask import Blueprint, jsonify, render_template, request
 
 from console import aws
 from console.query import QueryError, parse_time
-from console.routes import STATIC
 
 bp = Blueprint("aws", __name__)
 MAX_MINUTES = 24 * 60
@@ -90,9 +89,9 @@ def log_events(group):
 
 @bp.get("/xray")
 def xray_page():
-    return send_from_directory(STATIC, "xray.html")
+    return render_template("xray.html", current="/xray")
 
 
 @bp.get("/logs")
 def logs_page():
-    return send_from_directory(STATIC, "logs.html")
+    return render_template("logs.html", current="/logs")

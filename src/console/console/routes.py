@@ -8,7 +8,7 @@ from pathlib import Path
 
 import duckdb
 import plotly
-from flask import Blueprint, current_app, jsonify, request, send_file, send_from_directory
+from flask import Blueprint, current_app, jsonify, render_template, request, send_file, send_from_directory
 
 from console import otlp, query, query_text
 from console.store import SpanStore
@@ -117,7 +117,7 @@ def health():
 
 @bp.get("/")
 def page():
-    return send_from_directory(STATIC, "index.html")
+    return render_template("query.html", current="/")
 
 
 @bp.get("/favicon.ico")

@@ -183,3 +183,12 @@ def test_localstack_away_is_a_503_that_says_so(client, monkeypatch):
             assert response.get_json()["error"] == "localstack_unavailable"
     finally:
         aws.client.cache_clear()
+
+
+@pytest.mark.parametrize("path, script", [("/", "app.js"), ("/xray", "xray.js"), ("/logs", "logs.js")])
+def test_each_page_has_the_navigation_and_its_script(client, path, script):
+    page = client.get(path)
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert f'<a href="{path}" class="current">' in html
+    assert html.count('<a href="') >= 3 and f'src="/static/{script}"' in html and 'src="/static/common.js"' in html
