@@ -8,6 +8,7 @@ all this is tests/integration's job.
 
 import json
 
+import flask.templating
 import pytest
 from aws_xray_sdk.core import xray_recorder
 from aws_xray_sdk.core.sampling.local.sampler import LocalSampler
@@ -108,6 +109,15 @@ def _counter_points() -> dict[str, dict[tuple, float]]:
 @pytest.fixture
 def users_directory():
     return FakeUsersDirectory()
+
+
+@pytest.fixture(autouse=True)
+def flask_rendering_restored():
+    # The X-Ray SDK's Flask middleware wraps flask.templating._render for the whole process;
+    # other apps tested in this process (the console) must render with Flask's own.
+    original = flask.templating._render
+    yield
+    flask.templating._render = original
 
 
 @pytest.fixture

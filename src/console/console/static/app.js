@@ -95,7 +95,8 @@ async function run(text) {
     lastText = answer.text;
     $("#query-text").value = answer.text;
     fillBuilder(answer.query);
-    draw(answer);
+    await draw(answer);
+    document.body.dataset.drawn = answer.text;  // which query the charts show (the tests wait on it)
     history.replaceState(null, "", `?q=${encodeURIComponent(answer.text)}`);
   } catch (error) {
     say(error.message);
@@ -114,16 +115,16 @@ function draw(answer) {
   show($("#results"), true);
   show($("#span-list"), false);
   show($("#trace"), false);
-  drawCharts(answer);
-  drawHeatmaps(answer);
   drawTable(answer);
+  // Done when Plotly has drawn every chart.
+  return Promise.all([...drawCharts(answer), ...drawHeatmaps(answer)]);
 }
 
 function drawCharts(answer) {
   const charts = $("#charts");
   charts.innerHTML = "";
   const labels = answer.table.columns.slice(answer.query.group_by.length);
-  labels.forEach((label) => {
+  return labels.map((label) => {
     const div = document.createElement("div");
     div.className = "chart line-chart";
     div.dataset.calculation = label;
@@ -133,7 +134,7 @@ function drawCharts(answer) {
       mode: series.times.length > 1 ? "lines+markers" : "markers", line: { color: COLORS[i % COLORS.length], width: 2 },
       marker: { size: 5 },
     }));
-    Plotly.newPlot(div, traces, {
+    return Plotly.newPlot(div, traces, {
       title: { text: label, x: 0.01, font: { size: 14 } }, height: 260, margin: { l: 50, r: 10, t: 36, b: 36 },
       showlegend: answer.series.length > 1, legend: { orientation: "h", y: -0.25 },
       xaxis: { type: "date", range: [answer.range.start, answer.range.end] }, yaxis: { rangemode: "tozero" },
@@ -144,6 +145,7 @@ function drawCharts(answer) {
 function drawHeatmaps(answer) {
   const box = $("#heatmaps");
   box.innerHTML = "";
+  const drawn = [];
   for (const [label, heatmap] of Object.entries(answer.heatmaps)) {
     const div = document.createElement("div");
     div.className = "chart heatmap";
@@ -159,17 +161,16 @@ function drawHeatmaps(answer) {
     // Cell edges, not centres: every cell covers exactly its time bucket and value bucket.
     const timeEdges = heatmap.times.map((t) => Date.parse(t));
     timeEdges.push(timeEdges[timeEdges.length - 1] + step);
-    Plotly.newPlot(div, [{
+    drawn.push(Plotly.newPlot(div, [{
       type: "heatmap", x: timeEdges.map((t) => new Date(t).toISOString()), y: heatmap.edges,
       z: heatmap.counts.map((row) => row.map((c) => (c ? c : null))),
       colorscale: "YlOrRd", reversescale: true, hoverongaps: false, xgap: 1, ygap: 1,
       hovertemplate: `%{x}<br>${field} ≈ %{y:.3g}<br>%{z} spans<extra></extra>`, colorbar: { title: { text: "spans" } },
-      customdata: heatmap.counts.map((row, i) => row.map(() => i)),
     }], {
       title: { text: `${label} (select a cell, or drag across cells, to list their spans)`, x: 0.01, font: { size: 14 } },
       height: 340, margin: { l: 60, r: 10, t: 36, b: 36 }, dragmode: "select",
       xaxis: { type: "date", range: [answer.range.start, answer.range.end] }, yaxis: { type: "log", title: { text: field } },
-    }, { displaylogo: false, responsive: true });
+    }, { displaylogo: false, responsive: true }));
     const bucketOf = (y) => centers.reduce((best, c, i) => (Math.abs(Math.log(c / y)) < Math.abs(Math.log(centers[best] / y)) ? i : best), 0);
     const listCells = (t0, t1, y0, y1) => {
       const low = bucketOf(y0), high = bucketOf(y1);
@@ -190,6 +191,7 @@ function drawHeatmaps(answer) {
       listCells(x0, x1, Math.min(y0, y1), Math.max(y0, y1));
     });
   }
+  return drawn;
 }
 
 function drawTable(answer) {
