@@ -63,9 +63,10 @@ def test_the_exercises_group_lists_only_faulty_or_erroring_traces(page, lab, tra
 
 def test_an_invalid_filter_expression_shows_xrays_message(page, lab, traffic):
     page.goto(f"{lab.console}/xray")
+    page.wait_for_selector("body[data-idle=true]")  # the page's own first load is done
     page.fill("#filter", 'service("backend-flask") {fault OR')
     page.get_by_role("button", name="Find traces").click()
-    page.wait_for_selector("#message:not([hidden])")
+    page.wait_for_selector("body[data-idle=true] #message:not([hidden])")
     assert "Invalid filter expression" in page.inner_text("#message") and "position" in page.inner_text("#message")
 
 

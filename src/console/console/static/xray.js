@@ -5,18 +5,23 @@
 
 const OUTCOMES = [["ok", "#16a34a"], ["error", "#f59e0b"], ["fault", "#dc2626"], ["throttle", "#7c3aed"]];
 let retry = null;
+let latest = 0;  // the last operation started owns the message line
 
 function minutes() { return $("#minutes").value; }
 
 async function load(what) {
   clearTimeout(retry);
+  const mine = ++latest;
   try {
     await what();
-    say("");
+    if (mine === latest) say("");
   } catch (error) {
+    if (mine !== latest) return;
     say(error.message);
     // LocalStack away: try again until it answers.
     if (/LocalStack does not answer/.test(error.message)) retry = setTimeout(() => load(what), 5000);
+  } finally {
+    if (mine === latest) document.body.dataset.idle = "true";
   }
 }
 
@@ -102,6 +107,7 @@ async function loadMap() {
 // --- Traces ---
 
 async function findTraces(expression) {
+  document.body.dataset.idle = "false";
   if (expression !== undefined) $("#filter").value = expression;
   const filter = $("#filter").value.trim();
   await load(async () => {
