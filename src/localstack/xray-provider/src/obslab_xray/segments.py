@@ -99,10 +99,11 @@ class Trace:
         self._merged: list[tuple[dict, str]] | None = None
         self._root: dict | None = None
         self._view: View | None = None
+        self._causes: RootCauses | None = None
 
     def add(self, segment: dict, document: str) -> None:
         self._documents[segment["id"]] = (segment, document)
-        self._merged = self._root = self._view = None
+        self._merged = self._root = self._view = self._causes = None
 
     def _merge(self) -> list[tuple[dict, str]]:
         if self._merged is not None:
@@ -256,7 +257,7 @@ class Trace:
             **_aws_values(root),
         }
         flags = self.flags() | ({"inferred"} if any(inferred for _, _, inferred in calls) else set())
-        causes = RootCauses(self, calls)
+        causes = self.root_causes()
         return View(
             values=values,
             flags=flags,
@@ -267,8 +268,14 @@ class Trace:
             root_cause_json=causes.json(),
         )
 
+    def root_causes(self) -> "RootCauses":
+        """The trace's root causes, for filter expressions and summaries (computed once per change)."""
+        if self._causes is None:
+            self._causes = RootCauses(self, self.calls())
+        return self._causes
+
     def _root_cause_summaries(self) -> dict[str, list[dict]]:
-        causes = RootCauses(self, self.calls())
+        causes = self.root_causes()
         return {
             "FaultRootCauses": causes.summary("fault"),
             "ErrorRootCauses": causes.summary("error"),
