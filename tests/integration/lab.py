@@ -91,6 +91,11 @@ class Lab:
     def xray(self):
         return self.aws("xray")
 
+    def send(self, endpoint, ids: dict | None = None) -> requests.Response:
+        """One request to an endpoint of tests/telemetry_contract.py, carrying these trace ids."""
+        return requests.request(endpoint.method, f"{self.backend}{endpoint.path}", json=endpoint.body,
+                                headers=ids["headers"] if ids else None, timeout=10)  # fmt: skip
+
     def run_compose(self, *args: str, timeout: float = 300, env: dict | None = None) -> subprocess.CompletedProcess:
         """`docker compose <args>` in the test project (the session's environment selects it;
         `env` adds variables). A failure shows what compose said, and the services' recent logs."""

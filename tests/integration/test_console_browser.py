@@ -21,7 +21,7 @@ def handle_trace(lab) -> str:
     """Traffic for the page: every endpoint a few times, and one @<handle> request to open."""
     for _ in range(3):
         for endpoint in ENDPOINTS:
-            requests.request(endpoint.method, f"{lab.backend}{endpoint.path}", json=endpoint.body, timeout=10)
+            lab.send(endpoint)
     ids = new_ids()
     requests.get(f"{lab.backend}{BY_HANDLE.path}", headers=ids["headers"], timeout=10).raise_for_status()
     trace_id = ids["otel_trace_id"]

@@ -25,8 +25,7 @@ def traffic(lab) -> dict[str, str]:
     for _ in range(3):
         for endpoint in ENDPOINTS:
             ids = new_ids()
-            requests.request(endpoint.method, f"{lab.backend}{endpoint.path}", json=endpoint.body,
-                             headers=ids["headers"], timeout=10)  # fmt: skip
+            lab.send(endpoint, ids)
             trace_ids[endpoint.id] = ids["otel_trace_id"]
     return trace_ids
 

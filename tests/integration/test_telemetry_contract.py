@@ -3,7 +3,6 @@ request's spans reach Jaeger from each service it crosses, with the contracted a
 each service's request line reaches CloudWatch Logs with every log field."""
 
 import pytest
-import requests
 
 from telemetry_contract import ENDPOINTS, LOG_FIELDS, mismatches
 
@@ -18,9 +17,7 @@ def sent(lab) -> dict[str, dict]:
     sent = {}
     for endpoint in ENDPOINTS:
         ids = new_ids()
-        response = requests.request(
-            endpoint.method, f"{lab.backend}{endpoint.path}", json=endpoint.body, headers=ids["headers"], timeout=10
-        )
+        response = lab.send(endpoint, ids)
         assert response.status_code == endpoint.status, (endpoint.id, response.text)
         sent[endpoint.id] = ids
     return sent

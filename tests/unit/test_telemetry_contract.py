@@ -43,28 +43,28 @@ def test_xray_subsegments_carry_the_same_values_as_annotations(app, xray_segment
         assert mismatches({xray_annotation(k): v for k, v in expected.items()}, subsegments[name]) == {}
 
 
-class _Lines(logging.Handler):
-    def __init__(self):
-        super().__init__()
-        self.lines: list[dict] = []
+@pytest.fixture
+def request_lines():
+    """The request lines the app logs (obslab_common.telemetry's logger), as dicts."""
+    lines: list[dict] = []
 
-    def emit(self, record):
-        self.lines.append(record.msg)
+    class Capture(logging.Handler):
+        def emit(self, record):
+            lines.append(record.msg)
+
+    handler, logger = Capture(), logging.getLogger(REQUEST_LOGGER)
+    logger.addHandler(handler)
+    yield lines
+    logger.removeHandler(handler)
 
 
 @pytest.mark.parametrize("endpoint", ENDPOINTS, ids=lambda e: e.id)
-def test_request_line_has_every_log_field(app, endpoint):
-    captured = _Lines()
-    logger = logging.getLogger(REQUEST_LOGGER)
-    logger.addHandler(captured)
-    try:
-        # In the container, opentelemetry-instrument opens the server span; here the test does.
-        with trace.get_tracer("test").start_as_current_span("server") as server:
-            send(app, endpoint)
-    finally:
-        logger.removeHandler(captured)
+def test_request_line_has_every_log_field(app, request_lines, endpoint):
+    # In the container, opentelemetry-instrument opens the server span; here the test does.
+    with trace.get_tracer("test").start_as_current_span("server") as server:
+        send(app, endpoint)
 
-    [line] = captured.lines
+    [line] = request_lines
     assert line["otel_trace_id"] == format(server.get_span_context().trace_id, "032x")
     assert set(line) >= LOG_FIELDS
     assert (line["service"], line["method"], line["route"], line["status"]) == (
@@ -76,20 +76,15 @@ def test_request_line_has_every_log_field(app, endpoint):
     assert line["xray_trace_id"] == "1-5759e988-bd862e3fe1be46a994272793"
 
 
-def test_the_service_name_comes_from_otel_service_name(monkeypatch, users_directory, xray_segments):
+def test_the_service_name_comes_from_otel_service_name(monkeypatch, users_directory, xray_segments, request_lines):
     import backend_flask
 
     monkeypatch.setenv("OTEL_SERVICE_NAME", "renamed-backend")
     app = backend_flask.create_app(users=users_directory)
-    captured = _Lines()
-    logging.getLogger(REQUEST_LOGGER).addHandler(captured)
-    try:
-        send(app, ENDPOINTS[0])
-    finally:
-        logging.getLogger(REQUEST_LOGGER).removeHandler(captured)
+    send(app, ENDPOINTS[0])
 
     assert [segment.name for segment in xray_segments] == ["renamed-backend"]
-    assert captured.lines[0]["service"] == "renamed-backend"
+    assert request_lines[0]["service"] == "renamed-backend"
 
 
 def test_posting_counts_the_activity_by_its_time_to_live(app, metric_points):
