@@ -31,11 +31,20 @@ def _milliseconds(entity: dict) -> str:
     return f"{(entity['end_time'] - entity['start_time']) * 1000:.1f} ms"
 
 
+XRAY_SDK = "X-Ray SDK"
+OPENTELEMETRY = "OpenTelemetry"
+
+
+def sent_by(document: dict) -> str:
+    """Which tracer a segment came from: the collector's exporter names OpenTelemetry as the SDK."""
+    sdk = (document.get("aws") or {}).get("xray", {}).get("sdk", "")
+    return OPENTELEMETRY if "opentelemetry" in sdk.lower() else XRAY_SDK
+
+
 def _describe(entity: dict, is_segment: bool) -> str:
     parts = [entity["name"]]
     if is_segment:
-        sdk = (entity.get("aws") or {}).get("xray", {}).get("sdk", "")
-        parts.append("[OpenTelemetry]" if "opentelemetry" in sdk.lower() else "[X-Ray SDK]")
+        parts.append(f"[{sent_by(entity)}]")
     elif entity.get("namespace") in ("remote", "aws"):
         parts.append(f"({entity['namespace']})")
     parts.append(_milliseconds(entity))

@@ -13,6 +13,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from testcontainers.compose import DockerCompose
 
 import lab_env
+from xray_tree import OPENTELEMETRY, XRAY_SDK, sent_by  # noqa: F401 (the tests import them from here)
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -31,16 +32,6 @@ TEST_ENV = {
 }
 
 T = TypeVar("T")
-
-
-XRAY_SDK = "X-Ray SDK"
-OPENTELEMETRY = "OpenTelemetry"
-
-
-def sent_by(document: dict) -> str:
-    """Which tracer a segment came from: the collector's exporter names OpenTelemetry as the SDK."""
-    sdk = (document.get("aws") or {}).get("xray", {}).get("sdk", "")
-    return OPENTELEMETRY if "opentelemetry" in sdk.lower() else XRAY_SDK
 
 
 class Lab:

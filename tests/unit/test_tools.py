@@ -4,6 +4,7 @@ tests/integration)."""
 import json
 
 from cw_logs import format_event
+
 from xray_tree import render
 
 
