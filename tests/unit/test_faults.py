@@ -108,7 +108,7 @@ def test_admin_endpoint_rejects_bad_settings(app, body, status, codes):
 
 
 def test_injected_delay_and_error_are_marked_on_the_server_span(app, spans):
-    # The server span itself comes from opentelemetry-instrument in the container; here a span
+    # The server span itself comes from the zero-code instrumentation in the container; here a span
     # opened around the request stands in for it, to check what the knob records on it.
     from opentelemetry import trace
 

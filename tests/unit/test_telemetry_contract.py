@@ -60,7 +60,7 @@ def request_lines():
 
 @pytest.mark.parametrize("endpoint", ENDPOINTS, ids=lambda e: e.id)
 def test_request_line_has_every_log_field(app, request_lines, endpoint):
-    # In the container, opentelemetry-instrument opens the server span; here the test does.
+    # In the container, the zero-code instrumentation opens the server span; here the test does.
     with trace.get_tracer("test").start_as_current_span("server") as server:
         send(app, endpoint)
 

@@ -4,7 +4,8 @@ The service's name is OTEL_SERVICE_NAME (set in compose.yaml), read by the OpenT
 here for the X-Ray SDK and the log stream, so renaming a service renames it everywhere.
 
 - OpenTelemetry: the SDK, OTLP export (traces and metrics) and the Flask/requests
-  instrumentation come from `opentelemetry-instrument` (zero-code), configured by the standard
+  instrumentation come from the zero-code instrumentation (what `opentelemetry-instrument` does,
+  started in the gunicorn worker by obslab_common.gunicorn_defaults), configured by the standard
   OTEL_* variables (OTEL_SDK_DISABLED=true turns it off). Here: manual spans, through traced(),
   and `meter`, from which the services create their own metrics.
 - AWS X-Ray SDK (the legacy path): recorder, Flask middleware, and the `requests` patch that
