@@ -6,7 +6,7 @@ COMPOSE := docker compose
 VENV := .venv
 PYTHON ?= python3
 
-.PHONY: help provision images up down clean ps logs urls load load-ui xray cw-logs query bench-console test test-unit lint format
+.PHONY: help provision images up down clean ps logs urls load load-ui xray cw-logs query bench bench-console test test-unit lint format
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -59,6 +59,9 @@ xray: $(VENV)/.installed ## Recent X-Ray traces as trees (FILTER='service("users
 
 query: ## Ask the console's span store: make query Q='VISUALIZE P90(duration_ms) GROUP BY name SINCE 15m' [FORMAT=json]
 	@python3 scripts/console_query.py
+
+bench: images $(VENV)/.installed ## Measure the lab: start, memory, freshness, overhead, capacity (QUICK=1: shorter); reports/bench/
+	@cd scripts && ../$(VENV)/bin/python -m bench $(if $(QUICK),--quick)
 
 bench-console: $(VENV)/.installed ## Benchmark the console's store: ingestion rate, the exercise's queries over 2M spans
 	$(VENV)/bin/python scripts/bench_console.py

@@ -1,7 +1,7 @@
 """The container health check of a Flask service: `python3 -m obslab_common.healthcheck`, run in
 the service's folder. It asks /health on the port the service's gunicorn.conf.py binds, so the
-port is written in one place. A bare socket rather than urllib: the check runs every two seconds,
-and importing urllib's HTTP stack would triple its CPU time (about 90 ms against 30)."""
+port is written in one place. A bare socket rather than urllib: importing urllib's HTTP stack would
+triple the CPU time of each check (about 90 ms against 30)."""
 
 import runpy
 import socket

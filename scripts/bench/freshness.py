@@ -1,0 +1,140 @@
+"""Freshness: how long after a request returns it can be seen in each backend.
+
+Requests to GET /api/activities/home carry known ids (trace_ids.new_ids: a traceparent and a
+sampled X-Amzn-Trace-Id), one every half second. One poller per backend asks, every
+POLL_SECONDS, for the requests it has not seen yet; a request's figure is the time from its
+response to the first poll that finds it (so figures are at most POLL_SECONDS late)."""
+
+import json
+import threading
+import time
+
+import requests
+
+import lab_env
+from trace_ids import new_ids
+from xray_tree import OPENTELEMETRY, XRAY_SDK, sent_by
+
+from . import lab
+
+POLL_SECONDS = 0.1
+TIMEOUT_SECONDS = 30
+PATH = "/api/activities/home"
+
+# The requests a backend has not shown yet: OpenTelemetry trace id -> (sending order, ids).
+Pending = dict[str, tuple[int, dict]]
+
+
+def _jaeger(pending: Pending) -> set[str]:
+    found = set()
+    for otel_id in pending:
+        response = requests.get(f"{lab.JAEGER}/api/traces/{otel_id}", timeout=5)
+        if response.status_code == 200 and response.json().get("data"):
+            found.add(otel_id)
+    return found
+
+
+def _console(pending: Pending) -> set[str]:
+    return {i for i in pending if requests.get(f"{lab.CONSOLE}/api/traces/{i}", timeout=5).status_code == 200}
+
+
+def _xray(tracer: str):
+    xray = lab_env.aws_client("xray", lab.LOCALSTACK)
+
+    def check(pending: Pending) -> set[str]:
+        by_xray_id = {ids["xray_trace_id"]: otel_id for otel_id, (_, ids) in pending.items()}
+        found = set()
+        ids = list(by_xray_id)
+        for start in range(0, len(ids), 5):  # BatchGetTraces takes 5 ids at most
+            for trace in xray.batch_get_traces(TraceIds=ids[start : start + 5])["Traces"]:
+                documents = [json.loads(segment["Document"]) for segment in trace["Segments"]]
+                if any(sent_by(document) == tracer for document in documents):
+                    found.add(by_xray_id[trace["Id"]])
+        return found
+
+    return check
+
+
+def _cloudwatch(since_ms: int):
+    logs = lab_env.aws_client("logs", lab.LOCALSTACK)
+    group = lab_env.setting("CLOUDWATCH_LOG_GROUP")
+
+    def check(pending: Pending) -> set[str]:
+        found = set()
+        for page in logs.get_paginator("filter_log_events").paginate(logGroupName=group, startTime=since_ms):
+            for event in page["events"]:
+                otel_id = json.loads(event["message"]).get("otel_trace_id")
+                if otel_id in pending:
+                    found.add(otel_id)
+        return found
+
+    return check
+
+
+def _prometheus():
+    # The span metrics' call counter for the endpoint: request n (in sending order) is visible once
+    # the counter has grown by n since the start. Nothing else calls the endpoint during the bench.
+    query = f'sum(traces_span_metrics_calls_total{{service_name="backend-flask", span_name="GET {PATH}"}})'
+
+    def count() -> float:
+        result = lab.promql(query)
+        return float(result[0]["value"][1]) if result else 0.0
+
+    baseline = count()
+
+    def check(pending: Pending) -> set[str]:
+        grown = count() - baseline
+        return {otel_id for otel_id, (n, _) in pending.items() if n < grown}
+
+    return check
+
+
+def measure(count: int) -> dict[str, list[float | None]]:
+    """{backend: seconds per request (None: not seen within TIMEOUT_SECONDS)}."""
+    started = time.time()
+    checks = {
+        "Jaeger": _jaeger,
+        "X-Ray (OpenTelemetry path)": _xray(OPENTELEMETRY),
+        "X-Ray (X-Ray SDK path)": _xray(XRAY_SDK),
+        "CloudWatch Logs": _cloudwatch(int(started * 1000) - 1000),
+        "Prometheus": _prometheus(),
+        "console": _console,
+    }
+    sent: dict[str, tuple[dict, float]] = {}
+    seen: dict[str, dict[str, float]] = {backend: {} for backend in checks}
+    lock = threading.Lock()
+    done = threading.Event()
+
+    def poll(backend: str, check) -> None:
+        while not done.is_set():
+            with lock:
+                pending = {i: (n, ids) for n, (i, (ids, _)) in enumerate(sent.items()) if i not in seen[backend]}
+            if pending:
+                try:
+                    found = check(pending)
+                except (requests.RequestException, ValueError, KeyError) as error:
+                    print(f"      {backend}: {error!r}", flush=True)
+                    found = set()
+                now = time.perf_counter()
+                with lock:
+                    for otel_id in found:
+                        seen[backend][otel_id] = now - sent[otel_id][1]
+            time.sleep(POLL_SECONDS)
+
+    pollers = [threading.Thread(target=poll, args=item, daemon=True) for item in checks.items()]
+    for poller in pollers:
+        poller.start()
+    for _ in range(count):
+        ids = new_ids()
+        response = requests.get(lab.BACKEND + PATH, headers=ids["headers"], timeout=10)
+        response.raise_for_status()
+        with lock:
+            sent[ids["otel_trace_id"]] = (ids, time.perf_counter())
+        time.sleep(0.5)
+    deadline = time.perf_counter() + TIMEOUT_SECONDS
+    while time.perf_counter() < deadline and any(len(s) < count for s in seen.values()):
+        time.sleep(0.2)
+    done.set()
+    for poller in pollers:
+        poller.join()
+    return {backend: [seen[backend].get(i) for i in sent] for backend in checks}
