@@ -1,8 +1,9 @@
 """`make bench` (python -m bench, from scripts/): the lab measured in one run on this machine.
 
 In order: start and stop times; memory at idle; freshness (request -> visible in each backend);
-instrumentation overhead under wrk, every path off then on (memory sampled under load);
-telemetry capacity under telemetrygen. Prints one table and writes it, with the raw figures, to
+instrumentation overhead under wrk, every path off then on (memory sampled under load); where
+that overhead goes (each path's CPU cost per request, in-process); telemetry capacity under
+telemetrygen. Prints one table and writes it, with the raw figures, to
 reports/bench/<time>.{md,json} (and latest.{md,json}).
 
 It runs its own copy of the lab, the compose project "obslab-bench" with fresh volumes, deleted
@@ -24,7 +25,7 @@ from pathlib import Path
 
 import footprint
 
-from . import capacity, freshness, lab, overhead, report, start, tools
+from . import capacity, freshness, lab, overhead, report, request_cost, start, tools
 from .report import Section, percentile
 
 MIB = 1024 * 1024
@@ -43,13 +44,20 @@ TARGETS = {
     },
 }
 FULL = {
+    "cost_requests": 2000,
     "overhead_seconds": 15,
     "freshness_requests": 20,
     "rates": [1000, 2500, 5000, 10000, 15000, 20000],
     "step_seconds": 10,
 }
-QUICK = {"overhead_seconds": 5, "freshness_requests": 8, "rates": [2000, 10000], "step_seconds": 5}
-SECTIONS = ("start", "footprint", "freshness", "overhead", "capacity")
+QUICK = {
+    "cost_requests": 500,
+    "overhead_seconds": 5,
+    "freshness_requests": 8,
+    "rates": [2000, 10000],
+    "step_seconds": 5,
+}
+SECTIONS = ("start", "footprint", "freshness", "overhead", "paths", "capacity")
 
 
 def _mib(size: int) -> str:
@@ -138,6 +146,20 @@ def overhead_section(results: dict, seconds: int) -> Section:
         )
         if on.errors or off.errors:
             section.add(f"{endpoint}: errors on / off", f"{on.errors} / {off.errors}", "0", False)
+    return section
+
+
+def paths_section(costs: dict[str, float], requests: int) -> Section:
+    section = Section(
+        "Where the overhead goes",
+        f"GET {request_cost.PATH} called {requests} times a round through WSGI in the backend-flask image, "
+        "without gunicorn, once per configuration of the paths; the process's CPU time per request, "
+        "lowest of 5 rounds (scripts/bench/request_cost.py, app_loop.py)",
+    )
+    everything = costs["every path on"]
+    for name, cost in costs.items():
+        note = "" if name in ("every path on", "every path off") else f" (the path costs {everything - cost:.0f} µs)"
+        section.add(name, f"{cost:.0f} µs{note}")
     return section
 
 
@@ -239,6 +261,10 @@ def _run(args, settings: dict, stamp: str, folder: Path, log: Path, wrk: str, te
             endpoint: {mode: asdict(r) for mode, r in modes.items()} for endpoint, modes in results.items()
         }
         sections.append(overhead_section(results, settings["overhead_seconds"]))
+    if step("paths", "Where the overhead goes: the app in-process, per path"):
+        costs = request_cost.measure(request_cost.PATH, settings["cost_requests"], log)
+        raw["request_cost_us"] = costs
+        sections.append(paths_section(costs, settings["cost_requests"]))
     if "footprint" not in args.skip:
         raw["loaded_rss"] = loaded
         raw["images"] = images = lab.image_sizes()

@@ -131,3 +131,30 @@ def test_exemplars_lead_from_the_latency_histogram_to_traces_in_jaeger(lab, traf
     known = [t for t in trace_ids if t in set(traffic.values())] or trace_ids
     response = requests.get(f"{lab.jaeger}/api/traces/{known[-1]}", timeout=10)
     assert response.status_code == 200 and response.json()["data"][0]["spans"]
+
+
+def test_prometheus_counts_the_spans_each_pipeline_stage_accepted_and_sent(lab, traffic):
+    """The collector's and Jaeger's own metrics (what `make bench` counts losses with): spans
+    accepted by the collector reach every exporter, the X-Ray path's queue included, and Jaeger's store."""
+
+    def counters():
+        found = {}
+        query = '{__name__=~"otelcol_(receiver_accepted|exporter_sent)_spans(_total)?"}'
+        for series in lab.promql(query):
+            labels = series["metric"]
+            key = (labels["job"], labels.get("exporter") or labels.get("receiver"))
+            found[key] = float(series["value"][1])
+        wanted = {
+            ("otel-collector-internal", "otlp"),
+            ("otel-collector-internal", "otlp_grpc/jaeger"),
+            ("otel-collector-internal", "otlphttp/console"),
+            ("otel-collector-internal", "otlp_grpc/xray"),
+            ("otel-collector-internal", "otlp/xray"),
+            ("otel-collector-internal", "awsxray"),
+            ("jaeger", "jaeger_storage_exporter"),
+        }
+        return found if all(found.get(key, 0) > 0 for key in wanted) else None
+
+    found = eventually(counters, "span counters of every pipeline stage in Prometheus", timeout=60)
+    # Every span the collector took in was handed to the X-Ray path's queue, or is about to be.
+    assert found[("otel-collector-internal", "otlp_grpc/xray")] <= found[("otel-collector-internal", "otlp")]
