@@ -53,7 +53,9 @@ def test_the_service_map_shows_both_services_and_the_call_between_them(page, lab
 def test_the_exercises_group_lists_only_faulty_or_erroring_traces(page, lab, traffic):
     page.goto(f"{lab.console}/xray")
     page.get_by_role("button", name='Cruddur: service("backend-flask") {fault OR error}').click()
-    page.wait_for_selector(f'#traces tbody tr[data-trace-id="{traffic["faulty"]["xray_trace_id"]}"]')
+    # Idle again: the group's traces are in, not the first load's (which lists the faulty trace too).
+    faulty_row = f'#traces tbody tr[data-trace-id="{traffic["faulty"]["xray_trace_id"]}"]'
+    page.wait_for_selector(f"body[data-idle=true] {faulty_row}")
     statuses = page.eval_on_selector_all("#traces tbody tr td:nth-child(5)", "cells => cells.map(c => c.textContent)")
     assert statuses and all("fault" in s or "error" in s for s in statuses), statuses
     listed = page.eval_on_selector_all("#traces tbody tr", "rows => rows.map(r => r.dataset.traceId)")
