@@ -1,10 +1,12 @@
 """Instrumentation overhead: throughput and latency of the app's endpoints under wrk, with every
 instrumentation path on (the lab as configured) and with all of them off, in the same run.
 
-Each endpoint is loaded for the same time with the same connections; CPU per request is the
-time the two Flask containers spent on the CPU (their cgroups) divided by the requests served."""
+Each endpoint is loaded for the same time with the same connections, in rounds that alternate
+the two modes; CPU per request is the time the two Flask containers spent on the CPU (their
+cgroups) divided by the requests served."""
 
 import re
+import statistics
 import subprocess
 import tempfile
 from dataclasses import dataclass
@@ -84,23 +86,59 @@ def load(wrk: str, path: str, script: str | None, seconds: int) -> LoadResult:
     return result
 
 
-def measure(wrk: str, seconds: int, log: Path, during_load=None) -> dict[str, dict[str, LoadResult]]:
-    """{endpoint: {"on": result, "off": result}}. `during_load()` is called once, in the middle of
-    the first run with every path on (to sample memory under load)."""
-    results: dict[str, dict[str, LoadResult]] = {name: {} for name, _, _ in ENDPOINTS}
-    for mode, env in (("off", lab.PATHS_OFF), ("on", {})):
-        print(f"    instrumentation {mode}: restarting backend-flask and users-api", flush=True)
-        lab.restart_app(env, log)
-        for name, path, script in ENDPOINTS:
-            load(wrk, path, script, 2)  # warm-up: connections, caches, first exports
-            sampler = _in_background(during_load, seconds / 2) if mode == "on" and during_load else None
-            results[name][mode] = result = load(wrk, path, script, seconds)
-            if sampler:
-                sampler.join()
-                during_load = None
-            print(f"      {name:<32} {result.rps:8.1f} req/s  p50 {result.p50_ms:6.1f} ms  p99 {result.p99_ms:6.1f} ms"
-                  f"  {result.cpu_us_per_request:6.0f} µs CPU/req  errors {result.errors}", flush=True)  # fmt: skip
+Runs = dict[str, dict[str, list[LoadResult]]]  # endpoint -> mode ("off", "on") -> one result per round
+
+
+def measure(wrk: str, seconds: int, rounds: int, log: Path, during_load=None) -> Runs:
+    """{endpoint: {"off": [result per round], "on": [...]}}. Rounds alternate off and on, so that
+    the machine's drift (other tenants, the stores filling up) falls on both modes alike.
+    `during_load()` is called once, in the middle of the first run with every path on."""
+    results: Runs = {name: {"off": [], "on": []} for name, _, _ in ENDPOINTS}
+    for round_ in range(1, rounds + 1):
+        for mode, env in (("off", lab.PATHS_OFF), ("on", {})):
+            print(
+                f"    round {round_}/{rounds}, instrumentation {mode}: restarting backend-flask and users-api",
+                flush=True,
+            )
+            lab.restart_app(env, log)
+            for name, path, script in ENDPOINTS:
+                load(wrk, path, script, 2)  # warm-up: connections, caches, first exports
+                sampler = _in_background(during_load, seconds / 2) if mode == "on" and during_load else None
+                result = load(wrk, path, script, seconds)
+                results[name][mode].append(result)
+                if sampler:
+                    sampler.join()
+                    during_load = None
+                print(f"      {name:<32} {_summary(result)}", flush=True)
     return results
+
+
+def _summary(result: LoadResult) -> str:
+    return (
+        f"{result.rps:8.1f} req/s  p50 {result.p50_ms:6.1f} ms  p99 {result.p99_ms:6.1f} ms"
+        f"  {result.cpu_us_per_request:6.0f} µs CPU/req  errors {result.errors}"
+    )
+
+
+def combined(runs: list[LoadResult]) -> LoadResult:
+    """Several runs of one endpoint and mode as one: throughput and CPU from all requests over all
+    the time, latency percentiles as the median of the runs', errors summed."""
+    requests = sum(run.requests for run in runs)
+    seconds = sum(run.seconds for run in runs)
+    return LoadResult(
+        requests=requests,
+        seconds=seconds,
+        rps=requests / seconds,
+        p50_ms=statistics.median(run.p50_ms for run in runs),
+        p99_ms=statistics.median(run.p99_ms for run in runs),
+        errors=sum(run.errors for run in runs),
+        cpu_us_per_request=sum(run.cpu_us_per_request * run.requests for run in runs) / max(requests, 1),
+    )
+
+
+def round_ratios(modes: dict[str, list[LoadResult]]) -> list[float]:
+    """Throughput on / off of each round."""
+    return [on.rps / off.rps for on, off in zip(modes["on"], modes["off"], strict=True) if off.rps]
 
 
 def _in_background(action, delay: float):

@@ -118,3 +118,18 @@ def test_the_report_files_hold_the_table_and_the_raw_figures(tmp_path):
         "ok": False,
     }
     assert (tmp_path / "latest.md").read_text() == (tmp_path / "20261122-040000.md").read_text()
+
+
+def _run(requests: int, p99: float, cpu: float) -> overhead.LoadResult:
+    return overhead.LoadResult(requests=requests, seconds=10, rps=requests / 10, p50_ms=1.0, p99_ms=p99, errors=0,
+                               cpu_us_per_request=cpu)  # fmt: skip
+
+
+def test_rounds_combine_into_one_figure_per_mode_and_a_ratio_per_round():
+    on = [_run(4000, 80.0, 2000), _run(6000, 60.0, 1500)]
+    off = [_run(8000, 20.0, 1000), _run(8000, 30.0, 1000)]
+    together = overhead.combined(on)
+    assert together.rps == 500  # 10,000 requests in 20 s
+    assert together.p99_ms == 70.0  # the median of the rounds'
+    assert together.cpu_us_per_request == 1700  # weighted by requests
+    assert overhead.round_ratios({"on": on, "off": off}) == [0.5, 0.75]
