@@ -159,11 +159,12 @@ def paths_section(costs: dict[str, float], requests: int) -> Section:
         "Where the overhead goes",
         f"GET {request_cost.PATH} called {requests} times a round through WSGI in the backend-flask image, "
         "without gunicorn, once per configuration of the paths; the process's CPU time per request, "
-        "lowest of 5 rounds (scripts/bench/request_cost.py, app_loop.py)",
+        "mean of 6 rounds (scripts/bench/request_cost.py, app_loop.py); about ±10% from run to run",
     )
     everything = costs["every path on"]
     for name, cost in costs.items():
-        note = "" if name in ("every path on", "every path off") else f" (the path costs {everything - cost:.0f} µs)"
+        saved = everything - cost
+        note = "" if name in ("every path on", "every path off") else f" (the path costs {max(saved, 0):.0f} µs)"
         section.add(name, f"{cost:.0f} µs{note}")
     return section
 

@@ -1,7 +1,7 @@
 """Runs in the backend-flask image (scripts/bench/request_cost.py starts it): builds the app as
 gunicorn's worker does (zero-code instrumentation first), calls it through WSGI in a loop, and
 prints the CPU time per request as JSON: the process's (background export threads included),
-the lowest of ROUNDS rounds.
+the mean of ROUNDS rounds.
 
     python app_loop.py PATH REQUESTS_PER_ROUND
 """
@@ -10,7 +10,7 @@ import json
 import sys
 import time
 
-ROUNDS = 5
+ROUNDS = 6
 
 
 def main(path: str, requests: int) -> None:
@@ -39,7 +39,9 @@ def main(path: str, requests: int) -> None:
         for _ in range(requests):
             call()
         rounds.append((time.process_time() - started) / requests * 1e6)
-    print(json.dumps({"cpu_us": min(rounds), "rounds": rounds}))
+    # The mean over every round: export and log shipping run every so often in the background,
+    # and belong in the figure in proportion.
+    print(json.dumps({"cpu_us": sum(rounds) / len(rounds), "rounds": rounds}))
 
 
 if __name__ == "__main__":
