@@ -35,6 +35,7 @@ import boto3
 import watchtower
 from aws_xray_sdk import global_sdk_config
 from aws_xray_sdk.core import patch, xray_recorder
+from aws_xray_sdk.core.emitters.udp_emitter import UDPEmitter
 from aws_xray_sdk.ext.flask.middleware import XRayMiddleware
 from botocore.config import Config
 from flask import Flask, g, request
@@ -62,7 +63,10 @@ def init(app: Flask) -> None:
     service = service_name()
     _quiet_xray_sdk_logs()
     if global_sdk_config.sdk_enabled():
+        # Our emitter replaces the SDK's default one, not one set up before (the unit tests').
+        default_emitter = type(xray_recorder.emitter) is UDPEmitter
         xray_recorder.configure(
+            emitter=DaemonEmitter() if default_emitter else xray_recorder.emitter,
             service=service,
             context_missing="IGNORE_ERROR",
             sampling_rules=str(XRAY_SAMPLING_RULES),
@@ -104,6 +108,28 @@ def flush() -> None:
     """Ship buffered log lines now; gunicorn calls this when a worker exits (docker compose stop)."""
     for handler in _shippers:
         handler.close()
+
+
+class DaemonEmitter(UDPEmitter):
+    """The X-Ray SDK's UDP emitter, resolving the daemon's host name (AWS_XRAY_DAEMON_ADDRESS is
+    xray-daemon:2000) once a minute: the SDK's own hands the name to every sendto(), which costs
+    a DNS query per segment sent. A minute keeps up with a daemon recreated at a new address."""
+
+    RESOLVE_EVERY_SECONDS = 60.0
+
+    def set_daemon_address(self, address) -> None:
+        super().set_daemon_address(address)
+        self._address, self._resolved_at = None, -math.inf
+
+    def _send_data(self, data: str) -> None:
+        now = time.monotonic()
+        if self._address is None or now - self._resolved_at > self.RESOLVE_EVERY_SECONDS:
+            try:
+                self._address = socket.gethostbyname(self._ip)
+            except OSError:
+                self._address = self._ip  # sendto() will say what is wrong; the SDK logs it
+            self._resolved_at = now
+        self._socket.sendto(data.encode("utf-8"), (self._address, self._port))
 
 
 class _OncePerInterval(logging.Filter):
@@ -167,7 +193,14 @@ def _init_request_log(app: Flask, service: str) -> None:
             create_log_group=False,
             boto3_client=boto3.client(
                 "logs",
-                config=Config(connect_timeout=1, read_timeout=3, retries={"max_attempts": 3, "mode": "standard"}),
+                config=Config(
+                    connect_timeout=1,
+                    read_timeout=3,
+                    retries={"max_attempts": 3, "mode": "standard"},
+                    # The events are ours and well formed; botocore checking each event of every
+                    # batch against the API model cost more CPU than the request that logged it.
+                    parameter_validation=False,
+                ),
             ),
         )
         batcher = _Batches(handler)
