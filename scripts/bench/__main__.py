@@ -11,8 +11,8 @@ at the end: figures do not depend on what the lab has stored so far, and the syn
 reaches your traces. Your lab is stopped meanwhile (the ports are the same) and started again
 afterwards if it was up.
 
-    make bench              # the full run, about 8 minutes
-    make bench QUICK=1      # shorter loads and fewer steps, about 3 minutes (rougher figures)
+    make bench              # the full run, about 13 minutes
+    make bench QUICK=1      # shorter loads and fewer steps, about 5 minutes (rougher figures)
 """
 
 import argparse
