@@ -231,7 +231,6 @@ def main(argv: list[str]) -> int:
 
 
 def _run(args, settings: dict, stamp: str, folder: Path, log: Path, wrk: str, telemetrygen: Path | None) -> int:
-
     sections: list[Section] = []
     raw: dict = {"settings": settings}
     began = time.monotonic()
