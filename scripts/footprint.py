@@ -12,6 +12,7 @@ from pathlib import Path
 import lab_env
 
 MIB = 1024 * 1024
+CGROUPS = Path("/sys/fs/cgroup")
 
 
 def containers(project: str) -> dict[str, str]:
@@ -31,7 +32,7 @@ def containers(project: str) -> dict[str, str]:
 
 def _cgroup_file(container_id: str, name: str) -> Path:
     # cgroup v2 (systemd or cgroupfs driver) or v1: the container's folder carries its full id.
-    for path in Path("/sys/fs/cgroup").rglob(name):
+    for path in CGROUPS.rglob(name):
         if container_id in str(path.parent):
             return path
     raise FileNotFoundError(f"no {name} for container {container_id[:12]}")
@@ -55,11 +56,12 @@ def cpu_seconds(container_id: str) -> float:
     """CPU time the container's processes have used (cgroup v2 cpu.stat, or v1 cpuacct.usage)."""
     try:
         stat = _cgroup_file(container_id, "cpu.stat").read_text()
-        for line in stat.splitlines():
-            if line.startswith("usage_usec "):
-                return int(line.split()[1]) / 1e6
     except FileNotFoundError:
-        pass
+        stat = ""
+    # v1 has a cpu.stat too, without usage_usec (throttling figures only).
+    for line in stat.splitlines():
+        if line.startswith("usage_usec "):
+            return int(line.split()[1]) / 1e6
     return int(_cgroup_file(container_id, "cpuacct.usage").read_text()) / 1e9
 
 

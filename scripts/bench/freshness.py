@@ -10,6 +10,7 @@ import threading
 import time
 
 import requests
+from botocore.exceptions import BotoCoreError, ClientError
 
 import lab_env
 from trace_ids import new_ids
@@ -112,7 +113,8 @@ def measure(count: int) -> dict[str, list[float | None]]:
             if pending:
                 try:
                     found = check(pending)
-                except (requests.RequestException, ValueError, KeyError) as error:
+                except (requests.RequestException, BotoCoreError, ClientError, ValueError, KeyError) as error:
+                    # Reported and polled again: a poller that died would count as never seen.
                     print(f"      {backend}: {error!r}", flush=True)
                     found = set()
                 now = time.perf_counter()
