@@ -88,10 +88,11 @@ def _xray_spans(service: str, since: datetime) -> int:
     return traces * SPANS_PER_TRACE
 
 
-def run_step(telemetrygen: Path, rate: int, seconds: int, run_id: str, log: Path) -> Step:
+def run_step(
+    telemetrygen: Path, rate: int, seconds: int, run_id: str, before: dict[str, float], log: Path
+) -> tuple[Step, dict[str, float]]:
+    """One step, from settled counters `before`; the step and the counters once they settle again."""
     step = Step(rate, seconds, service=f"bench-{run_id}-{rate}")
-    # The collector counts every service's spans: start once earlier traffic has drained.
-    before = _settled_counters(timeout=90)
     started = datetime.now(UTC) - timedelta(seconds=5)
     command = [
         str(telemetrygen), "traces", "--otlp-endpoint", lab.OTLP_GRPC, "--otlp-insecure",
@@ -101,24 +102,25 @@ def run_step(telemetrygen: Path, rate: int, seconds: int, run_id: str, log: Path
     with open(log, "a") as out:
         subprocess.run(command, stdout=out, stderr=out, check=True)
     after = _settled_counters(timeout=90)
-    collector = "otel-collector-internal"
-    step.received = _delta(before, after, f"{collector}/receiver_accepted/otlp") + _delta(
-        before, after, f"{collector}/receiver_refused/otlp"
-    )
-    step.arrived["collector"] = _delta(before, after, f"{collector}/receiver_accepted/otlp")
+    accepted = _delta(before, after, "otel-collector-internal/receiver_accepted/otlp")
+    step.received = accepted + _delta(before, after, "otel-collector-internal/receiver_refused/otlp")
+    step.arrived["collector"] = accepted
     step.arrived["Jaeger"] = _delta(before, after, "jaeger/exporter_sent/jaeger_storage_exporter")
     step.arrived["console"] = _console_spans(step.service)
     step.arrived["X-Ray"] = _xray_spans(step.service, started)
-    return step
+    return step, after
 
 
 def measure(telemetrygen: Path, rates: list[int], seconds: int, log: Path) -> list[Step]:
     """Steps in increasing rate, until the Jaeger path loses spans or the rates run out."""
     run_id = datetime.now(UTC).strftime("%H%M%S")
     steps = []
+    # The collector counts every service's spans: start once earlier traffic has drained. Each
+    # step ends on settled counters, which the next one starts from (nothing else sends spans).
+    counters = _settled_counters(timeout=90)
     for rate in rates:
         print(f"    {rate:>6} spans/s for {seconds} s ...", end=" ", flush=True)
-        step = run_step(telemetrygen, rate, seconds, run_id, log)
+        step, counters = run_step(telemetrygen, rate, seconds, run_id, counters, log)
         steps.append(step)
         print(
             f"sent {step.received} ({step.achieved_rate:.0f}/s); lost: "
@@ -131,6 +133,6 @@ def measure(telemetrygen: Path, rates: list[int], seconds: int, log: Path) -> li
 
 
 def capacity(steps: list[Step], path: str) -> int | None:
-    """The highest step rate at which `path` lost nothing (None: it lost at every step)."""
+    """The highest rate a step achieved with nothing lost on `path` (None: it lost at every step)."""
     lossless = [step.achieved_rate for step in steps if step.received and step.lost(path) == 0]
     return int(max(lossless)) if lossless else None

@@ -8,6 +8,7 @@ from pathlib import Path
 import requests
 import yaml
 
+import footprint
 import lab_env
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -84,8 +85,6 @@ def scrape_interval() -> float:
 
 
 def running_services() -> set[str]:
-    import footprint
-
     return set(footprint.containers(project()))
 
 

@@ -8,8 +8,8 @@ from pathlib import Path
 
 from . import lab
 
-# Each configuration switches some paths off, as the switches in .env do.
 PATH = "/api/activities/home"
+# Each configuration switches some paths off, as the switches in .env do.
 CONFIGURATIONS = {
     "every path on": {},
     "OpenTelemetry traces off": {"OTEL_TRACES_EXPORTER": "none"},

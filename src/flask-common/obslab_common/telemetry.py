@@ -119,11 +119,11 @@ class DaemonEmitter(UDPEmitter):
 
     def set_daemon_address(self, address) -> None:
         super().set_daemon_address(address)
-        self._address, self._resolved_at = None, -math.inf
+        self._address, self._resolved_at = self._ip, -math.inf  # resolved on the first send
 
     def _send_data(self, data: str) -> None:
         now = time.monotonic()
-        if self._address is None or now - self._resolved_at > self.RESOLVE_EVERY_SECONDS:
+        if now - self._resolved_at > self.RESOLVE_EVERY_SECONDS:
             try:
                 self._address = socket.gethostbyname(self._ip)
             except OSError:
