@@ -42,7 +42,7 @@ def test_every_attribute_the_code_sets_is_searchable_in_xray():
 
 
 # Component types whose module is not named <type><kind> (underscores dropped).
-MODULE_OF_TYPE = {("exporters", "otlp_grpc"): "otlpexporter"}
+MODULE_OF_TYPE = {("exporters", "otlp_grpc"): "otlpexporter", ("extensions", "file_storage"): "filestorage"}
 
 
 def test_the_collector_config_uses_only_components_of_the_offline_build():

@@ -12,6 +12,8 @@ here for the X-Ray SDK and the log stream, so renaming a service renames it ever
   records downstream calls and propagates X-Amzn-Trace-Id. Sampling is centralized (rules
   fetched through the daemon) with the local rules file as fallback. AWS_XRAY_SDK_ENABLED=false
   turns it off.
+- Secrets: credential-like query parameters are redacted from each request's span before the
+  app runs (obslab_common.redaction); no request header is recorded.
 - CloudWatch Logs: one structured line per request, shipped with watchtower to the group
   CLOUDWATCH_LOG_GROUP (default "cruddur"), one stream per process. CLOUDWATCH_LOGS_ENABLED=false
   turns it off. The endpoint comes from boto3's AWS_ENDPOINT_URL_CLOUDWATCH_LOGS.
@@ -41,6 +43,8 @@ from botocore.config import Config
 from flask import Flask, g, request
 from opentelemetry import metrics, trace
 
+from obslab_common import redaction
+
 XRAY_SAMPLING_RULES = Path(__file__).with_name("xray-sampling-rules.json")
 REQUEST_LOGGER = "obslab.requests"
 
@@ -61,6 +65,7 @@ def service_name() -> str:
 def init(app: Flask) -> None:
     """Wire every tracing/logging path into the app. Call once, from the app factory."""
     service = service_name()
+    redaction.install(app)
     _quiet_xray_sdk_logs()
     if global_sdk_config.sdk_enabled():
         # Our emitter replaces the SDK's default one, not one set up before (the unit tests').
@@ -196,7 +201,9 @@ def _init_request_log(app: Flask, service: str) -> None:
                 config=Config(
                     connect_timeout=1,
                     read_timeout=3,
-                    retries={"max_attempts": 3, "mode": "standard"},
+                    # While LocalStack restarts, a batch waits: retried with backoff (at most
+                    # 20 s apart) for about two minutes, in watchtower's thread, lines queueing.
+                    retries={"total_max_attempts": 15, "mode": "standard"},
                     # The events are ours and well formed; botocore checking each event of every
                     # batch against the API model cost more CPU than the request that logged it.
                     parameter_validation=False,

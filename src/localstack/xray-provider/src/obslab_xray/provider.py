@@ -4,7 +4,6 @@ targets. Errors use X-Ray's codes and shapes. Operations without a handler here 
 through the dispatch table (obslab_xray.dispatch) and answer 501 where moto has none either."""
 
 import re
-import threading
 import time
 import uuid
 from datetime import UTC, datetime
@@ -15,7 +14,7 @@ from localstack.state import StateVisitor
 
 from obslab_xray import filters, graph, sampling
 from obslab_xray.segments import SegmentError, Trace, parse_document
-from obslab_xray.store import MAX_TRACES, XRayStore, xray_stores
+from obslab_xray.store import MAX_TRACES, STATE_LOCK, XRayStore, changed, xray_stores
 
 PAGE_SIZE = 100
 MAX_BATCH_TRACE_IDS = 5
@@ -61,7 +60,7 @@ class XRayProvider(ServiceLifecycleHook):
 
     def __init__(self):
         # LocalStack serves requests on several threads; traces change while being read.
-        self._lock = threading.RLock()
+        self._lock = STATE_LOCK
 
     def accept_state_visitor(self, visitor: StateVisitor):
         visitor.visit(xray_stores)
@@ -95,6 +94,7 @@ class XRayProvider(ServiceLifecycleHook):
                     while len(store.traces) > MAX_TRACES:
                         del store.traces[next(iter(store.traces))]
                 trace.add(segment, document)
+                changed()
         return {"UnprocessedTraceSegments": unprocessed}
 
     @handler("BatchGetTraces", expand=False)
@@ -243,6 +243,7 @@ class XRayProvider(ServiceLifecycleHook):
             if expression:
                 group["FilterExpression"] = expression
             store.groups[name] = group
+            changed()
             return {"Group": dict(group)}
 
     @handler("GetGroup", expand=False)
@@ -271,6 +272,7 @@ class XRayProvider(ServiceLifecycleHook):
                 group["FilterExpression"] = expression
             if request.get("InsightsConfiguration"):
                 group["InsightsConfiguration"].update(request["InsightsConfiguration"])
+            changed()
             return {"Group": dict(group)}
 
     @handler("DeleteGroup", expand=False)
@@ -281,6 +283,7 @@ class XRayProvider(ServiceLifecycleHook):
             if group["GroupName"] == DEFAULT_GROUP:
                 raise invalid_request("The Default group cannot be deleted")
             del store.groups[group["GroupName"]]
+            changed()
         return {}
 
     # --- Sampling ---
@@ -325,6 +328,7 @@ class XRayProvider(ServiceLifecycleHook):
                 "ModifiedAt": now,
             }
             store.last_rule_modification = now
+            changed()
             return {"SamplingRuleRecord": self._rule_record(record)}
 
     @handler("GetSamplingRules", expand=False)
@@ -349,6 +353,7 @@ class XRayProvider(ServiceLifecycleHook):
             except sampling.RuleError as error:
                 raise invalid_request(error.message) from None
             record["ModifiedAt"] = store.last_rule_modification = time.time()
+            changed()
             return {"SamplingRuleRecord": self._rule_record(record)}
 
     @handler("DeleteSamplingRule", expand=False)
@@ -362,6 +367,7 @@ class XRayProvider(ServiceLifecycleHook):
             del store.sampling_rules[name]
             store.sampling_targets.forget(name)
             store.last_rule_modification = time.time()
+            changed()
             return {"SamplingRuleRecord": self._rule_record(record)}
 
     @handler("GetSamplingTargets", expand=False)

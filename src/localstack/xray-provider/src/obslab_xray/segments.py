@@ -101,6 +101,14 @@ class Trace:
         self._view: View | None = None
         self._causes: RootCauses | None = None
 
+    def __getstate__(self) -> dict:
+        # Saved (obslab_xray.persistence): the documents only; the derived views are recomputed.
+        return {"id": self.id, "_documents": self._documents}
+
+    def __setstate__(self, state: dict) -> None:
+        self.__init__(state["id"])
+        self._documents = state["_documents"]
+
     def add(self, segment: dict, document: str) -> None:
         self._documents[segment["id"]] = (segment, document)
         self._merged = self._root = self._view = self._causes = None
