@@ -1,6 +1,8 @@
+import os
+
 from flask import Blueprint, jsonify
 
-from backend_flask import telemetry
+from backend_flask import openapi, telemetry
 
 bp = Blueprint("diagnostics", __name__)
 
@@ -18,3 +20,9 @@ def rollbar_test():
     if not reported:
         return jsonify(reported=False, message="Rollbar is off: set ROLLBAR_ACCESS_TOKEN to turn it on.")
     return jsonify(reported=True, message="Hello World!")
+
+
+@bp.get("/api/openapi.json")
+def openapi_document():
+    """The API's contract (backend_flask.openapi)."""
+    return jsonify(openapi.document(os.environ.get("APP_VERSION", "dev")))

@@ -13,6 +13,7 @@ from localstack.services.plugins import ServiceLifecycleHook
 from localstack.state import StateVisitor
 
 from obslab_xray import filters, graph, sampling
+from obslab_xray.bad_requests import invalid_request
 from obslab_xray.segments import SegmentError, Trace, parse_document
 from obslab_xray.store import MAX_TRACES, STATE_LOCK, XRayStore, changed, xray_stores
 
@@ -21,11 +22,6 @@ MAX_BATCH_TRACE_IDS = 5
 MAX_TELEMETRY_RECORDS = 1000
 DEFAULT_GROUP = "Default"
 GROUP_NAME = re.compile(r"[A-Za-z0-9_-]{1,32}")
-
-
-def invalid_request(message: str) -> CommonServiceException:
-    """X-Ray's InvalidRequestException (400), its answer to every bad request."""
-    return CommonServiceException("InvalidRequestException", message, status_code=400, sender_fault=True)
 
 
 def _epoch(value) -> float:

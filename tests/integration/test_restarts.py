@@ -1,0 +1,70 @@
+"""Nothing lost across restarts, and nothing forgotten across `make down` / `make up`.
+
+The restart drill (scripts/restart_drill.py, which `make restart-drill` runs on the full
+schedule) on a short one: steady requests with known ids while each backend is stopped and
+started again; afterwards every request is in Jaeger, the console, CloudWatch Logs and X-Ray
+(OpenTelemetry path)."""
+
+import json
+import os
+import uuid
+
+import pytest
+import requests
+import restart_drill
+
+from .lab import ENV_FILE, ROOT, eventually, new_ids
+
+pytestmark = pytest.mark.integration
+
+
+def _drill_lab(lab) -> restart_drill.Lab:
+    return restart_drill.Lab(
+        backend=lab.backend,
+        jaeger=lab.jaeger,
+        console=lab.console,
+        localstack=lab.localstack,
+        compose=lab.compose.compose_command_property,
+        compose_env=dict(os.environ),
+    )
+
+
+def test_no_request_is_lost_while_the_backends_restart(lab):
+    services = ("jaeger", "otel-collector", "console", "prometheus", "localstack")
+    result = restart_drill.drill(_drill_lab(lab), services, down_seconds=3, rate=4, settle_timeout=180)
+    assert result["sent"] > 100
+    assert result["failed"] == []
+    assert {store: len(result["missing"][store]) for store in restart_drill.PROMISED} == dict.fromkeys(
+        restart_drill.PROMISED, 0
+    )
+
+
+def test_xray_and_cloudwatch_logs_survive_localstack_being_recreated(lab):
+    # What `make down` / `make up` does to LocalStack: the container goes, the volume stays.
+    xray, logs = lab.xray(), lab.aws("logs")
+    name = f"kept-{uuid.uuid4().hex[:8]}"
+    xray.create_group(GroupName=name, FilterExpression='service("users-api")')
+    rule = json.loads((ROOT / "src/localstack/xray-defaults/sampling-rule-cruddur.json").read_text())
+    xray.create_sampling_rule(SamplingRule={**rule["SamplingRule"], "RuleName": name, "Priority": 42})
+    ids = new_ids()
+    requests.get(f"{lab.backend}/api/activities/home", headers=ids["headers"], timeout=10).raise_for_status()
+    group = ENV_FILE["CLOUDWATCH_LOG_GROUP"]
+
+    def logged():
+        events = logs.filter_log_events(logGroupName=group)["events"]
+        return [e for e in events if ids["otel_trace_id"] in e["message"]]
+
+    eventually(lambda: lab.xray_documents(ids["xray_trace_id"], {"backend-flask"}), "the request in X-Ray")
+    lines = eventually(logged, "the request's line in CloudWatch Logs")
+
+    lab.run_compose("rm", "--stop", "--force", "localstack")
+    lab.run_compose("up", "--detach", "--wait", "localstack")
+
+    assert xray.get_group(GroupName=name)["Group"]["FilterExpression"] == 'service("users-api")'
+    rules = {r["SamplingRule"]["RuleName"]: r["SamplingRule"] for r in xray.get_sampling_rules()["SamplingRuleRecords"]}
+    assert rules[name]["Priority"] == 42
+    assert lab.xray_documents(ids["xray_trace_id"], {"backend-flask"}, timeout=5)
+    assert [e["message"] for e in logged()] == [e["message"] for e in lines]
+    xray.delete_group(GroupName=name)
+    xray.delete_sampling_rule(RuleName=name)
+
