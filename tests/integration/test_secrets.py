@@ -81,7 +81,8 @@ def test_xray_has_no_secret_by_either_path(lab, sent):
     traces = lab.xray().batch_get_traces(TraceIds=[ids["xray_trace_id"] for ids in sent])["Traces"]
     documents = [segment["Document"] for trace in traces for segment in trace["Segments"]]
     tracers = {(json.loads(d)["name"], sent_by(json.loads(d))) for d in documents}
-    assert tracers >= {(service, path) for service in ("backend-flask", "users-api") for path in (OPENTELEMETRY, XRAY_SDK)}
+    both_paths = {(service, path) for service in ("backend-flask", "users-api") for path in (OPENTELEMETRY, XRAY_SDK)}
+    assert tracers >= both_paths
     assert _leaks("\n".join(documents)) == []
 
 
