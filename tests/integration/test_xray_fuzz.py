@@ -26,7 +26,11 @@ JSON_VALUES = st.recursive(
     max_leaves=12,
 )
 HEX = "0123456789abcdef"
-TRACE_IDS = st.builds(lambda t, r: f"1-{t}-{r}", st.text(HEX, min_size=8, max_size=8), st.text(HEX, min_size=24, max_size=24))
+TRACE_IDS = st.builds(
+    lambda time, random: f"1-{time}-{random}",
+    st.text(HEX, min_size=8, max_size=8),
+    st.text(HEX, min_size=24, max_size=24),
+)
 # Documents that look like segments, with any field missing or of any type: the checks' edge cases.
 SEGMENTS = st.fixed_dictionaries(
     {},
@@ -121,7 +125,8 @@ def test_random_filter_expressions(lab, expression, by_event):
     if by_event:
         request["TimeRangeType"] = "Event"
     assert_answered_as_xray(xray_call(lab, "/TraceSummaries", request))
-    assert_answered_as_xray(xray_call(lab, "/ServiceGraph", {"StartTime": 1.7e9, "EndTime": 2e9, "GroupName": expression[:40]}))
+    graph = {"StartTime": 1.7e9, "EndTime": 2e9, "GroupName": expression[:40]}
+    assert_answered_as_xray(xray_call(lab, "/ServiceGraph", graph))
 
 
 @EXAMPLES
