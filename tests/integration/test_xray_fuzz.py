@@ -55,7 +55,14 @@ SEGMENTS = st.fixed_dictionaries(
 DOCUMENTS = SEGMENTS.map(json.dumps) | st.text(max_size=100) | JSON_VALUES.map(json.dumps)
 # Filter expressions made of the language's own words, values and punctuation, in any order.
 WORDS = st.sampled_from(
-    ['service(', ')', 'id(', 'name:', 'type:', '"backend-flask"', '"AWS::EC2::Instance"', 'edge(', ',', 'ok', 'error', 'fault', 'throttle', 'partial', 'responsetime', 'duration', 'http.status', 'http.url', 'http.method', 'user', 'annotation.app_user_handle', 'annotation[app.now]', 'rootcause.fault.entity', '{', '}', 'name', 'message', 'remote', 'root', 'first', '=', '!=', '<', '<=', '>', '>=', 'CONTAINS', 'BEGINSWITH', 'ENDSWITH', 'AND', 'OR', 'NOT', '!', '&&', '||', '1', '0.5', '-3', 'true', 'false', '"x"', 'group.name', 'group.arn', 'ErrorRootCause', 'FaultRootCause', 'ResponseTimeRootCause']
+    [
+        *['service(', ')', 'id(', 'name:', 'type:', '"backend-flask"', '"AWS::EC2::Instance"', 'edge(', ',', '{', '}'],
+        *["ok", "error", "fault", "throttle", "partial", "responsetime", "duration", "http.status", "http.url", "http.method"],
+        *["user", "annotation.app_user_handle", "annotation[app.now]", "rootcause.fault.entity"],
+        *["name", "message", "remote", "root", "first", "group.name", "group.arn"],
+        *["=", "!=", "<", "<=", ">", ">=", "CONTAINS", "BEGINSWITH", "ENDSWITH", "AND", "OR", "NOT", "!", "&&", "||", "1", "0.5", "-3", "true", "false"],
+        *['"x"', 'ErrorRootCause', 'FaultRootCause', 'ResponseTimeRootCause'],
+    ]
 )
 EXPRESSIONS = st.lists(WORDS | st.text(max_size=4), max_size=25).map(" ".join) | st.text(max_size=60)
 RULES = st.fixed_dictionaries(
