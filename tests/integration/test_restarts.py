@@ -67,4 +67,3 @@ def test_xray_and_cloudwatch_logs_survive_localstack_being_recreated(lab):
     assert [e["message"] for e in logged()] == [e["message"] for e in lines]
     xray.delete_group(GroupName=name)
     xray.delete_sampling_rule(RuleName=name)
-
