@@ -6,7 +6,7 @@ COMPOSE := docker compose
 VENV := .venv
 PYTHON ?= python3
 
-.PHONY: help provision images up down clean ps logs urls load load-ui xray cw-logs query bench bench-console test test-unit lint format
+.PHONY: help provision images up down clean ps logs urls load load-ui soak restart-drill xray cw-logs query bench bench-console test test-unit lint format
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -53,6 +53,12 @@ load-ui: images ## Locust's web UI on http://127.0.0.1:8089 (Ctrl+C stops it)
 	@mkdir -p reports/locust
 	@echo "==> Locust web UI: http://127.0.0.1:$$(. scripts/lib.sh && load_env && echo $$LOCUST_UI_PORT)"
 	$(LOCUST) --service-ports locust
+
+soak: images $(VENV)/.installed ## 10 minutes of Locust at 50 users on the running lab: failures and memory growth (USERS, MINUTES)
+	@$(VENV)/bin/python scripts/soak.py --users $${USERS:-50} --minutes $${MINUTES:-10}
+
+restart-drill: $(VENV)/.installed ## Restart each backend under traffic, then count what every store holds (DOWN=10 seconds)
+	@$(VENV)/bin/python scripts/restart_drill.py --down-seconds $${DOWN:-10}
 
 xray: $(VENV)/.installed ## Recent X-Ray traces as trees (FILTER='service("users-api")', MINUTES=15, LIMIT=10)
 	@$(VENV)/bin/python scripts/xray_tree.py

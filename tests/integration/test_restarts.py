@@ -18,20 +18,24 @@ from .lab import ENV_FILE, ROOT, eventually, new_ids
 pytestmark = pytest.mark.integration
 
 
-def _drill_lab(lab) -> restart_drill.Lab:
-    return restart_drill.Lab(
-        backend=lab.backend,
-        jaeger=lab.jaeger,
-        console=lab.console,
-        localstack=lab.localstack,
-        compose=lab.compose.compose_command_property,
-        compose_env=dict(os.environ),
-    )
+class _DrillLab:
+    """The test lab as the drill sees it. A container started again gets a new random host port
+    here, so every URL is looked up when used, not once."""
+
+    def __init__(self, lab):
+        self._lab = lab
+        self.compose = lab.compose.compose_command_property
+        self.compose_env = dict(os.environ)
+
+    backend = property(lambda self: self._lab.backend)
+    jaeger = property(lambda self: self._lab.jaeger)
+    console = property(lambda self: self._lab.console)
+    localstack = property(lambda self: self._lab.localstack)
 
 
 def test_no_request_is_lost_while_the_backends_restart(lab):
     services = ("jaeger", "otel-collector", "console", "prometheus", "localstack")
-    result = restart_drill.drill(_drill_lab(lab), services, down_seconds=3, rate=4, settle_timeout=180)
+    result = restart_drill.drill(_DrillLab(lab), services, down_seconds=3, rate=4, settle_timeout=180)
     assert result["sent"] > 100
     assert result["failed"] == []
     assert {store: len(result["missing"][store]) for store in restart_drill.PROMISED} == dict.fromkeys(
@@ -59,6 +63,7 @@ def test_xray_and_cloudwatch_logs_survive_localstack_being_recreated(lab):
 
     lab.run_compose("rm", "--stop", "--force", "localstack")
     lab.run_compose("up", "--detach", "--wait", "localstack")
+    xray, logs = lab.xray(), lab.aws("logs")  # LocalStack's host port is a new one
 
     assert xray.get_group(GroupName=name)["Group"]["FilterExpression"] == 'service("users-api")'
     rules = {r["SamplingRule"]["RuleName"]: r["SamplingRule"] for r in xray.get_sampling_rules()["SamplingRuleRecords"]}
