@@ -25,7 +25,7 @@ up: images ## Start the lab and wait until it is healthy
 down: ## Stop the lab (keeps Jaeger's traces)
 	$(COMPOSE) down
 
-clean: ## Stop the lab and delete its data (the jaeger-data volume)
+clean: ## Stop the lab and delete its data (every volume: traces, metrics, spans, queues, X-Ray, logs)
 	$(COMPOSE) down --volumes --remove-orphans
 
 ps: ## Show the lab's containers and their health

@@ -12,7 +12,6 @@ on a shorter schedule.
 """
 
 import argparse
-import json
 import subprocess
 import sys
 import threading
@@ -23,10 +22,11 @@ from pathlib import Path
 
 import requests
 from botocore.exceptions import BotoCoreError, ClientError
+from telemetry_stores import logged_otel_trace_ids, xray_tracers
 
 import lab_env
 from trace_ids import new_ids
-from xray_tree import OPENTELEMETRY, XRAY_SDK, sent_by
+from xray_tree import OPENTELEMETRY, XRAY_SDK
 
 ROOT = Path(__file__).resolve().parents[1]
 PATH = "/api/activities/home"
@@ -123,28 +123,18 @@ def _in_console(lab: Lab, ids: list[dict]) -> set[str]:
 
 def _in_xray(lab: Lab, ids: list[dict]) -> dict[str, set[str]]:
     """{tracer: otel trace ids with a segment from that tracer}."""
-    xray = lab_env.aws_client("xray", lab.localstack)
     by_xray_id = {request["xray_trace_id"]: request["otel_trace_id"] for request in ids}
-    found: dict[str, set[str]] = {OPENTELEMETRY: set(), XRAY_SDK: set()}
-    xray_ids = list(by_xray_id)
-    for start in range(0, len(xray_ids), 5):  # BatchGetTraces takes 5 ids at most
-        for trace in xray.batch_get_traces(TraceIds=xray_ids[start : start + 5])["Traces"]:
-            for segment in trace["Segments"]:
-                tracer = sent_by(json.loads(segment["Document"]))
-                if tracer in found:
-                    found[tracer].add(by_xray_id[trace["Id"]])
-    return found
+    tracers = xray_tracers(lab_env.aws_client("xray", lab.localstack), by_xray_id)
+    return {
+        tracer: {by_xray_id[xray_id] for xray_id, sent in tracers.items() if tracer in sent}
+        for tracer in (OPENTELEMETRY, XRAY_SDK)
+    }
 
 
 def _in_cloudwatch(lab: Lab, ids: list[dict], since_ms: int) -> set[str]:
-    logs, wanted, found = lab_env.aws_client("logs", lab.localstack), {r["otel_trace_id"] for r in ids}, set()
-    group = lab_env.setting("CLOUDWATCH_LOG_GROUP")
-    for page in logs.get_paginator("filter_log_events").paginate(logGroupName=group, startTime=since_ms):
-        for event in page["events"]:
-            otel_id = json.loads(event["message"]).get("otel_trace_id")
-            if otel_id in wanted:
-                found.add(otel_id)
-    return found
+    logs = lab_env.aws_client("logs", lab.localstack)
+    logged = logged_otel_trace_ids(logs, lab_env.setting("CLOUDWATCH_LOG_GROUP"), since_ms)
+    return logged & {request["otel_trace_id"] for request in ids}
 
 
 def holdings(lab: Lab, ids: list[dict], since_ms: int) -> dict[str, set[str]]:

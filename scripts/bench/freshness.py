@@ -5,16 +5,16 @@ sampled X-Amzn-Trace-Id), one every half second. One poller per backend asks, ev
 POLL_SECONDS, for the requests it has not seen yet; a request's figure is the time from its
 response to the first poll that finds it (so figures are at most POLL_SECONDS late)."""
 
-import json
 import threading
 import time
 
 import requests
 from botocore.exceptions import BotoCoreError, ClientError
+from telemetry_stores import logged_otel_trace_ids, xray_tracers
 
 import lab_env
 from trace_ids import new_ids
-from xray_tree import OPENTELEMETRY, XRAY_SDK, sent_by
+from xray_tree import OPENTELEMETRY, XRAY_SDK
 
 from . import lab
 
@@ -44,14 +44,7 @@ def _xray(tracer: str):
 
     def check(pending: Pending) -> set[str]:
         by_xray_id = {ids["xray_trace_id"]: otel_id for otel_id, (_, ids) in pending.items()}
-        found = set()
-        ids = list(by_xray_id)
-        for start in range(0, len(ids), 5):  # BatchGetTraces takes 5 ids at most
-            for trace in xray.batch_get_traces(TraceIds=ids[start : start + 5])["Traces"]:
-                documents = [json.loads(segment["Document"]) for segment in trace["Segments"]]
-                if any(sent_by(document) == tracer for document in documents):
-                    found.add(by_xray_id[trace["Id"]])
-        return found
+        return {by_xray_id[i] for i, tracers in xray_tracers(xray, by_xray_id).items() if tracer in tracers}
 
     return check
 
@@ -61,13 +54,7 @@ def _cloudwatch(since_ms: int):
     group = lab_env.setting("CLOUDWATCH_LOG_GROUP")
 
     def check(pending: Pending) -> set[str]:
-        found = set()
-        for page in logs.get_paginator("filter_log_events").paginate(logGroupName=group, startTime=since_ms):
-            for event in page["events"]:
-                otel_id = json.loads(event["message"]).get("otel_trace_id")
-                if otel_id in pending:
-                    found.add(otel_id)
-        return found
+        return logged_otel_trace_ids(logs, group, since_ms) & set(pending)
 
     return check
 

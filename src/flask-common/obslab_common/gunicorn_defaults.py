@@ -5,6 +5,10 @@ imports them and adds what is its own: the app factory, the port, workers and th
 accesslog = "-"
 # Time for in-flight requests and telemetry buffers on `docker compose stop`.
 graceful_timeout = 10
+# Idle keep-alive connections stay open 75 s, not 2: a client that pauses about 2 s between
+# requests (Locust's users think 1 to 4 s) would otherwise now and then send its next request just
+# as gunicorn closes the connection, and get no answer ("Remote end closed connection").
+keepalive = 75
 
 
 def post_fork(server, worker):
