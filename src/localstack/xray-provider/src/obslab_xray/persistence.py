@@ -17,8 +17,8 @@ import pickle
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
-from typing import BinaryIO
 from pathlib import Path
+from typing import BinaryIO
 
 FORMAT = 1
 STATE_FILE = Path(os.environ.get("OBSLAB_STATE_FILE", "/var/lib/localstack/obslab/state.pickle"))
