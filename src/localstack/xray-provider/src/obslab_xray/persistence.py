@@ -92,6 +92,13 @@ def write_atomically(path: Path, write: Callable[[BinaryIO], None]) -> None:
     os.replace(partial, path)
 
 
+def keep_aside(path: Path, error: Exception) -> None:
+    """A state file that cannot be used is renamed, never deleted: the data may still matter."""
+    aside = path.with_name(path.name + ".unreadable")
+    os.replace(path, aside)
+    log.warning("could not load %s (%s); kept as %s, starting empty", path, error, aside)
+
+
 def read(path: Path) -> dict | None:
     """The saved state, or None when there is none or it cannot be read (then kept aside)."""
     if not path.exists():
@@ -99,10 +106,8 @@ def read(path: Path) -> dict | None:
     try:
         with open(path, "rb") as file:
             return pickle.load(file)
-    except Exception as error:  # a truncated or foreign file: keep it for the user, start empty
-        aside = path.with_name(path.name + ".unreadable")
-        os.replace(path, aside)
-        log.warning("could not read %s (%s); kept as %s, starting empty", path, error, aside)
+    except Exception as error:  # a truncated or foreign file
+        keep_aside(path, error)
         return None
 
 
@@ -172,10 +177,8 @@ def load_on_start() -> None:
     if state is not None:
         try:
             log.warning("loaded the lab's state from %s: %s", STATE_FILE, restore(state, xray_stores, logs_backends))
-        except Exception as error:
-            aside = STATE_FILE.with_name(STATE_FILE.name + ".unreadable")
-            os.replace(STATE_FILE, aside)
-            log.warning("could not load %s (%s); kept as %s, starting empty", STATE_FILE, error, aside)
+        except Exception as error:  # a file of another version of the stores' classes
+            keep_aside(STATE_FILE, error)
     _saver.mark_loaded()
     threading.Thread(
         target=_saver.save_periodically, args=(SAVE_EVERY_SECONDS, _stopped), name="obslab-state", daemon=True
