@@ -121,3 +121,18 @@ def test_logs_fingerprint_changes_with_every_event():
     before = persistence.logs_fingerprint(logs)
     logs["000000000000"]["eu-west-1"].groups["cruddur"].streams["backend-flask/1"].events.append("line 3")
     assert persistence.logs_fingerprint(logs) != before
+
+
+def test_log_streams_keep_their_newest_events_only():
+    from obslab_xray import log_retention
+
+    events = [SimpleNamespace(message=f"line {n}") for n in range(10)]
+    stream = SimpleNamespace(events=list(events), stored_bytes=sum(len(e.message) for e in events))
+    short = SimpleNamespace(events=events[:2], stored_bytes=12)
+    logs = Bundle(logs_backend)
+    logs["000000000000"]["us-east-1"].groups["cruddur"] = SimpleNamespace(streams={"a": stream, "b": short})
+    assert log_retention.trim(logs, max_events=4) == 6
+    assert [e.message for e in stream.events] == ["line 6", "line 7", "line 8", "line 9"]
+    assert stream.stored_bytes == 4 * len("line 6")
+    assert len(short.events) == 2 and short.stored_bytes == 12
+    assert log_retention.trim(logs, max_events=4) == 0

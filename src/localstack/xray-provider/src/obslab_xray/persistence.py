@@ -139,9 +139,10 @@ class Saver:
         self._saved_version = version
         return True
 
-    def save_periodically(self, every: float, stopped: threading.Event) -> None:
+    def save_periodically(self, every: float, stopped: threading.Event, before=lambda: None) -> None:
         while not stopped.wait(every):
             try:
+                before()
                 self.save()
             except Exception:  # keep trying: the next save may work (a full disk freed, ...)
                 log.exception("could not save the lab's LocalStack state to %s", self.path)
@@ -170,6 +171,7 @@ def load_on_start() -> None:
     global _saver
     from moto.logs.models import logs_backends
 
+    from obslab_xray import log_retention
     from obslab_xray.store import xray_stores
 
     _saver = _localstack_saver()
@@ -180,8 +182,12 @@ def load_on_start() -> None:
         except Exception as error:  # a file of another version of the stores' classes
             keep_aside(STATE_FILE, error)
     _saver.mark_loaded()
+    # The same thread keeps CloudWatch Logs within its cap (obslab_xray.log_retention).
     threading.Thread(
-        target=_saver.save_periodically, args=(SAVE_EVERY_SECONDS, _stopped), name="obslab-state", daemon=True
+        target=_saver.save_periodically,
+        args=(SAVE_EVERY_SECONDS, _stopped, lambda: log_retention.trim(logs_backends)),
+        name="obslab-state",
+        daemon=True,
     ).start()
 
 
