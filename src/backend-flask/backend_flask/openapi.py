@@ -34,9 +34,15 @@ def _object(required: dict, optional: dict | None = None) -> dict:
 TEXT = {"type": "string"}
 
 
+# Not blank: a character that Python's str.strip() keeps (what the handlers check). Regexes of
+# JSON Schema follow ECMAScript, whose \s differs from Python's white space: it lacks \x1c-\x1f
+# and \x85, and has \ufeff.
+NOT_BLANK = r"[^\s\x1c-\x1f\x85]|\ufeff"
+
+
 def _text(max_chars: int) -> dict:
-    """A required text field: not blank (a character other than white space), at most max_chars."""
-    return {"type": "string", "pattern": r"\S", "maxLength": max_chars}
+    """A required text field: not blank, at most max_chars."""
+    return {"type": "string", "pattern": NOT_BLANK, "maxLength": max_chars}
 
 
 TIME = {"type": "string", "format": "date-time"}
