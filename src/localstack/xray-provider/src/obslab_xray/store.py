@@ -1,7 +1,6 @@
 """X-Ray state, in LocalStack's own store classes: one XRayStore per account and region, so
 isolation, reset and persistence work as for LocalStack's built-in services."""
 
-import itertools
 import threading
 import time
 
@@ -30,15 +29,14 @@ xray_stores = AccountRegionBundle("xray", XRayStore)
 # LocalStack serves requests on several threads: the provider reads and changes the stores under
 # this lock, and obslab_xray.persistence saves them under it.
 STATE_LOCK = threading.RLock()
-_changes = itertools.count(1)
-_last_change = 0
+_changes = 0
 
 
 def changed() -> None:
     """Call after changing a store (under STATE_LOCK): the next periodic save writes it."""
-    global _last_change
-    _last_change = next(_changes)
+    global _changes
+    _changes += 1
 
 
 def changes() -> int:
-    return _last_change
+    return _changes
