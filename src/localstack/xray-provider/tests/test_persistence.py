@@ -59,7 +59,7 @@ def filled_stores():
     store.traces[TRACE_ID] = a_trace()
     store.groups["Cruddur"] = {"GroupName": "Cruddur", "FilterExpression": 'service("backend-flask")'}
     store.last_rule_modification = 123.0
-    stream = SimpleNamespace(events=["line 1", "line 2"])
+    stream = SimpleNamespace(events=["line 1", "line 2"], last_ingestion_time=1000)
     logs["000000000000"]["eu-west-1"].groups["cruddur"] = SimpleNamespace(streams={"backend-flask/1": stream})
     return xray, logs
 
@@ -120,6 +120,17 @@ def test_logs_fingerprint_changes_with_every_event():
     _, logs = filled_stores()
     before = persistence.logs_fingerprint(logs)
     logs["000000000000"]["eu-west-1"].groups["cruddur"].streams["backend-flask/1"].events.append("line 3")
+    assert persistence.logs_fingerprint(logs) != before
+
+
+def test_logs_fingerprint_changes_at_the_cap_too():
+    # A stream at its cap keeps its length: one event in (PutLogEvents sets the ingestion time),
+    # the oldest out (log_retention.trim).
+    _, logs = filled_stores()
+    stream = logs["000000000000"]["eu-west-1"].groups["cruddur"].streams["backend-flask/1"]
+    before = persistence.logs_fingerprint(logs)
+    stream.events = [*stream.events[1:], "line 3"]
+    stream.last_ingestion_time += 1
     assert persistence.logs_fingerprint(logs) != before
 
 

@@ -20,6 +20,8 @@ from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import BinaryIO
 
+from obslab_xray import log_retention
+
 FORMAT = 1
 STATE_FILE = Path(os.environ.get("OBSLAB_STATE_FILE", "/var/lib/localstack/obslab/state.pickle"))
 # Under load, a save of 20,000 traces takes about a second of LocalStack's CPU (and holds the X-Ray
@@ -72,12 +74,11 @@ def restore(state: dict, xray_stores: Mapping, logs_backends: Mapping) -> str:
 
 
 def logs_fingerprint(logs_backends: Mapping) -> tuple:
-    """Changes whenever a log group, stream or event is added: no need to save when it is equal."""
+    """Changes whenever a log group, stream or event is added: no need to save when it is equal.
+    A stream's length alone would not do: at the cap (obslab_xray.log_retention) it stays the
+    same as events come and go, so its last ingestion time is part of it too."""
     return tuple(
-        (account, region, name, stream_name, len(stream.events))
-        for account, region, backend in regions(logs_backends)
-        for name, group in list(backend.groups.items())
-        for stream_name, stream in list(group.streams.items())
+        (name, len(stream.events), stream.last_ingestion_time) for name, stream in log_retention.streams(logs_backends)
     )
 
 
@@ -171,7 +172,6 @@ def load_on_start() -> None:
     global _saver
     from moto.logs.models import logs_backends
 
-    from obslab_xray import log_retention
     from obslab_xray.store import xray_stores
 
     _saver = _localstack_saver()
