@@ -2,21 +2,22 @@
 freshness section and the restart drill."""
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
 from xray_tree import sent_by
 
 
-def logged_otel_trace_ids(logs, group: str, since_ms: int) -> set[str]:
-    """The OpenTelemetry trace ids of the request lines in a CloudWatch log group since a time.
-    (LocalStack's filter patterns are unreliable, so every line is read and parsed here.)"""
-    found = set()
+def request_lines(logs, group: str, since_ms: int = 0) -> Iterator[tuple[str, dict]]:
+    """(stream, line) of every request line in a CloudWatch log group since a time. (LocalStack's
+    filter patterns are unreliable, so every line is read and parsed here.)"""
     for page in logs.get_paginator("filter_log_events").paginate(logGroupName=group, startTime=since_ms):
         for event in page["events"]:
-            otel_id = json.loads(event["message"]).get("otel_trace_id")
-            if otel_id:
-                found.add(otel_id)
-    return found
+            yield event["logStreamName"], json.loads(event["message"])
+
+
+def logged_otel_trace_ids(logs, group: str, since_ms: int) -> set[str]:
+    """The OpenTelemetry trace ids of the request lines in a CloudWatch log group since a time."""
+    return {line["otel_trace_id"] for _, line in request_lines(logs, group, since_ms) if line.get("otel_trace_id")}
 
 
 def xray_tracers(xray, trace_ids: Iterable[str]) -> dict[str, set[str]]:

@@ -10,6 +10,7 @@ from typing import TypeVar
 
 import requests
 from botocore.exceptions import BotoCoreError, ClientError
+from telemetry_stores import request_lines as read_request_lines
 from testcontainers.compose import DockerCompose
 
 import lab_env
@@ -139,17 +140,12 @@ class Lab:
 
 def request_lines(lab: "Lab", otel_trace_ids: set[str], count: int, timeout: float = 60) -> list[tuple[str, dict]]:
     """(stream, line) of the services' request lines in CloudWatch Logs for these OpenTelemetry
-    trace ids, once there are `count` of them. LocalStack's filter patterns are unreliable, so
-    the lines are filtered here."""
+    trace ids, once there are `count` of them."""
     logs, group = lab.aws("logs"), ENV_FILE["CLOUDWATCH_LOG_GROUP"]
 
     def found():
-        lines = []
-        for page in logs.get_paginator("filter_log_events").paginate(logGroupName=group):
-            for event in page["events"]:
-                line = json.loads(event["message"])
-                if line.get("otel_trace_id") in otel_trace_ids:
-                    lines.append((event["logStreamName"], line))
+        lines = read_request_lines(logs, group)
+        lines = [(stream, line) for stream, line in lines if line.get("otel_trace_id") in otel_trace_ids]
         return lines if len(lines) >= count else None
 
     return eventually(found, f"{count} request lines in CloudWatch Logs", timeout)

@@ -13,7 +13,7 @@ import pytest
 import requests
 import restart_drill
 
-from .lab import ENV_FILE, ROOT, eventually, new_ids
+from .lab import ROOT, new_ids, request_lines
 
 pytestmark = pytest.mark.integration
 
@@ -45,30 +45,24 @@ def test_no_request_is_lost_while_the_backends_restart(lab):
 
 def test_xray_and_cloudwatch_logs_survive_localstack_being_recreated(lab):
     # What `make down` / `make up` does to LocalStack: the container goes, the volume stays.
-    xray, logs = lab.xray(), lab.aws("logs")
+    xray = lab.xray()
     name = f"kept-{uuid.uuid4().hex[:8]}"
     xray.create_group(GroupName=name, FilterExpression='service("users-api")')
     rule = json.loads((ROOT / "src/localstack/xray-defaults/sampling-rule-cruddur.json").read_text())
     xray.create_sampling_rule(SamplingRule={**rule["SamplingRule"], "RuleName": name, "Priority": 42})
     ids = new_ids()
     requests.get(f"{lab.backend}/api/activities/home", headers=ids["headers"], timeout=10).raise_for_status()
-    group = ENV_FILE["CLOUDWATCH_LOG_GROUP"]
-
-    def logged():
-        events = logs.filter_log_events(logGroupName=group)["events"]
-        return [e for e in events if ids["otel_trace_id"] in e["message"]]
-
-    eventually(lambda: lab.xray_documents(ids["xray_trace_id"], {"backend-flask"}), "the request in X-Ray")
-    lines = eventually(logged, "the request's line in CloudWatch Logs")
+    lab.xray_documents(ids["xray_trace_id"], {"backend-flask"})
+    lines = request_lines(lab, {ids["otel_trace_id"]}, count=1)
 
     lab.run_compose("rm", "--stop", "--force", "localstack")
     lab.run_compose("up", "--detach", "--wait", "localstack")
-    xray, logs = lab.xray(), lab.aws("logs")  # LocalStack's host port is a new one
+    xray = lab.xray()  # LocalStack's host port is a new one
 
     assert xray.get_group(GroupName=name)["Group"]["FilterExpression"] == 'service("users-api")'
     rules = {r["SamplingRule"]["RuleName"]: r["SamplingRule"] for r in xray.get_sampling_rules()["SamplingRuleRecords"]}
     assert rules[name]["Priority"] == 42
     assert lab.xray_documents(ids["xray_trace_id"], {"backend-flask"}, timeout=5)
-    assert [e["message"] for e in logged()] == [e["message"] for e in lines]
+    assert request_lines(lab, {ids["otel_trace_id"]}, count=1, timeout=5) == lines
     xray.delete_group(GroupName=name)
     xray.delete_sampling_rule(RuleName=name)
