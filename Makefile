@@ -54,8 +54,8 @@ load-ui: images ## Locust's web UI on http://127.0.0.1:8089 (Ctrl+C stops it)
 	@echo "==> Locust web UI: http://127.0.0.1:$$(. scripts/lib.sh && load_env && echo $$LOCUST_UI_PORT)"
 	$(LOCUST) --service-ports locust
 
-soak: images $(VENV)/.installed ## 10 minutes of Locust at 50 users on the running lab: failures and memory growth (USERS, MINUTES)
-	@$(VENV)/bin/python scripts/soak.py --users $${USERS:-50} --minutes $${MINUTES:-10}
+soak: images $(VENV)/.installed ## Locust at 50 users on the running lab, 10 min warm-up + 10 min measured: failures, memory growth, a chart (USERS, WARMUP, MINUTES)
+	@$(VENV)/bin/python scripts/soak.py --users $${USERS:-50} --warmup $${WARMUP:-10} --minutes $${MINUTES:-10}
 
 restart-drill: $(VENV)/.installed ## Restart each backend under traffic, then count what every store holds (DOWN=10 seconds)
 	@$(VENV)/bin/python scripts/restart_drill.py --down-seconds $${DOWN:-10}

@@ -3,11 +3,15 @@ resident memory (RSS, from /proc) of every process in each running container of 
 (default: the lab's), in MiB, and their sum. `make bench` uses the same functions.
 
 RSS rather than `docker stats`: the latter reports cgroup memory, which also counts the page
-cache (Prometheus's and Jaeger's storage files)."""
+cache (Prometheus's and Jaeger's storage files). RSS is split as the kernel does: anonymous
+memory (heaps, stacks: what the processes allocated) and file-backed pages (the program's own
+files, and storage files mapped into memory, as Badger and Prometheus do, which the kernel can
+drop and read again when memory runs short)."""
 
 import subprocess
 import sys
 from pathlib import Path
+from typing import NamedTuple
 
 import lab_env
 
@@ -38,18 +42,32 @@ def _cgroup_file(container_id: str, name: str) -> Path:
     raise FileNotFoundError(f"no {name} for container {container_id[:12]}")
 
 
-def rss_bytes(container_id: str) -> int:
-    """Sum of VmRSS over the container's processes."""
-    total = 0
+class Memory(NamedTuple):
+    """Bytes resident in memory: all of them (VmRSS), anonymous, file-backed (and shared memory)."""
+
+    rss: int
+    anon: int
+    file: int
+
+
+def memory(container_id: str) -> Memory:
+    """Resident memory summed over the container's processes."""
+    totals = dict.fromkeys(("VmRSS", "RssAnon", "RssFile", "RssShmem"), 0)
     for pid in _cgroup_file(container_id, "cgroup.procs").read_text().split():
         try:
             status = Path(f"/proc/{pid}/status").read_text()
         except OSError:
             continue  # the process ended meanwhile
         for line in status.splitlines():
-            if line.startswith("VmRSS:"):
-                total += int(line.split()[1]) * 1024
-    return total
+            key, _, value = line.partition(":")
+            if key in totals:
+                totals[key] += int(value.split()[0]) * 1024
+    return Memory(totals["VmRSS"], totals["RssAnon"], totals["RssFile"] + totals["RssShmem"])
+
+
+def rss_bytes(container_id: str) -> int:
+    """Sum of VmRSS over the container's processes."""
+    return memory(container_id).rss
 
 
 def cpu_seconds(container_id: str) -> float:
@@ -66,19 +84,22 @@ def cpu_seconds(container_id: str) -> float:
 
 
 def rss_by_service(project: str) -> dict[str, int]:
-    return {service: rss_bytes(cid) for service, cid in sorted(containers(project).items())}
+    return {service: rss for service, (rss, _, _) in memory_by_service(project).items()}
+
+
+def memory_by_service(project: str) -> dict[str, Memory]:
+    return {service: memory(cid) for service, cid in sorted(containers(project).items())}
 
 
 def main() -> int:
     project = sys.argv[1] if len(sys.argv) > 1 else lab_env.setting("COMPOSE_PROJECT_NAME")
-    rss = rss_by_service(project)
-    if not rss:
+    found = memory_by_service(project)
+    if not found:
         print(f"No running container in project {project}. Is the lab up? (make up)", file=sys.stderr)
         return 1
-    print(f"{'service':<16} {'RSS MiB':>8}")
-    for service, size in rss.items():
-        print(f"{service:<16} {size / MIB:>8.1f}")
-    print(f"{'total':<16} {sum(rss.values()) / MIB:>8.1f}")
+    print(f"{'service':<16} {'RSS MiB':>8} {'anon':>8} {'file':>8}")
+    for service, parts in [*found.items(), ("total", Memory(*map(sum, zip(*found.values(), strict=True))))]:
+        print(f"{service:<16} {parts.rss / MIB:>8.1f} {parts.anon / MIB:>8.1f} {parts.file / MIB:>8.1f}")
     return 0
 
 

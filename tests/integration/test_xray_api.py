@@ -352,6 +352,40 @@ def test_invalid_segments_come_back_unprocessed(lab):
     assert json.loads(trace["Segments"][0]["Document"])["name"] == "cli"
 
 
+def put_tagged_traces(lab, tag: str, count: int) -> set[str]:
+    """`count` one-segment traces annotated with `tag`; their trace ids."""
+    now, documents = time.time(), []
+    for _ in range(count):
+        trace_id = new_ids()["xray_trace_id"]
+        segment = {"name": "pager", "id": uuid.uuid4().hex[:16], "trace_id": trace_id, "start_time": now - 1,
+                   "end_time": now, "annotations": {"tag": tag}}  # fmt: skip
+        documents.append(json.dumps(segment))
+    answer = aws(lab, "xray", "put-trace-segments", "--trace-segment-documents", *documents)
+    assert answer["UnprocessedTraceSegments"] == []
+    return {json.loads(d)["trace_id"] for d in documents}
+
+
+def test_summary_pages_answer_the_query_as_it_was_asked(lab):
+    tag, xray = unique("pages"), lab.aws("xray")
+    asked = put_tagged_traces(lab, tag, 250)
+    query = {
+        "StartTime": time.time() - 300,
+        "EndTime": time.time() + 60,
+        "FilterExpression": f'annotation.tag = "{tag}"',
+    }
+    answer, seen = xray.get_trace_summaries(**query), []
+    put_tagged_traces(lab, tag, 30)  # arrive between pages: not part of this query's answer
+    while True:
+        seen += [summary["Id"] for summary in answer["TraceSummaries"]]
+        assert answer["TracesProcessedCount"] >= 250
+        if "NextToken" not in answer:
+            break
+        answer = xray.get_trace_summaries(**query, NextToken=answer["NextToken"])
+    assert len(seen) == len(set(seen)) == 250 and set(seen) == asked
+    with pytest.raises(xray.exceptions.InvalidRequestException, match="expired"):
+        xray.get_trace_summaries(**query, NextToken="0123456789abcdef:100")
+
+
 def test_state_is_per_account_and_region(lab):
     name = unique("Isolated")
     aws(lab, "xray", "create-group", "--group-name", name)

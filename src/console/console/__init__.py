@@ -19,6 +19,7 @@ def create_app(store: SpanStore | None = None) -> Flask:
         os.environ.get("CONSOLE_DB", "/data/spans.duckdb"),
         retention=timedelta(hours=float(os.environ.get("CONSOLE_RETENTION_HOURS", "48"))),
         max_spans=int(os.environ.get("CONSOLE_MAX_SPANS", "5000000")),
+        memory_limit=os.environ.get("CONSOLE_MEMORY_LIMIT", "256MB"),
     )
     app.config["JAEGER_PUBLIC_URL"] = os.environ.get("JAEGER_PUBLIC_URL", "http://127.0.0.1:16686")
     errors.register(app)

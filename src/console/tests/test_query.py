@@ -225,3 +225,12 @@ def test_percentiles_match_python_on_random_data():
     rank = 0.9 * (len(ordered) - 1)
     expected = ordered[math.floor(rank)] + (ordered[math.ceil(rank)] - ordered[math.floor(rank)]) * (rank % 1)
     assert p90 == pytest.approx(expected)
+
+
+def test_the_store_bounds_duckdbs_memory(tmp_path):
+    store = SpanStore(str(tmp_path / "spans.duckdb"), memory_limit="100MB")
+    _, [(limit, threshold)] = store.query(
+        "SELECT current_setting('memory_limit'), current_setting('checkpoint_threshold')"
+    )
+    assert (limit, threshold) == ("95.3 MiB", "3.8 MiB")  # DuckDB shows MB in MiB
+    store.close()

@@ -250,3 +250,30 @@ def test_a_subsegment_waiting_for_its_parent_stays_on_its_own():
     trace = Trace(TRACE_ID)
     trace.add(orphan, json.dumps(orphan))
     assert [d["Id"] for d in trace.documents()] == ["bbbbbbbbbbbbbbbb"]
+
+
+def test_start_and_end_follow_a_document_sent_again():
+    trace = Trace(TRACE_ID)
+    started = {k: v for k, v in segment(start_time=1000.0, in_progress=True).items() if k != "end_time"}
+    trace.add(started, json.dumps(started))
+    assert (trace.start, trace.end) == (1000.0, 1000.0)
+    trace.add(segment(end_time=1002.0), json.dumps(segment(end_time=1002.0)))
+    assert (trace.start, trace.end, trace.duration) == (1000.0, 1002.0, 2.0)
+    trace.add(segment(start_time=1001.0, end_time=1001.5), json.dumps(segment(start_time=1001.0, end_time=1001.5)))
+    assert (trace.start, trace.end) == (1001.0, 1001.5)  # replaced, not widened
+
+
+def test_a_trace_is_stored_packed_and_its_derived_values_are_bounded(monkeypatch):
+    monkeypatch.setattr("obslab_xray.segments.DERIVED_CACHE", 3)
+    monkeypatch.setattr(Trace, "_derived", type(Trace._derived)())
+    documents = [json.dumps(segment(annotations={"n": n, "padding": "cruddur " * 40})) for n in range(5)]
+    traces = []
+    for n, document in enumerate(documents):
+        trace = Trace(f"1-5759e988-{n:024x}")
+        trace.add(json.loads(document), document)
+        assert trace.view().annotations == {"n": [n], "padding": ["cruddur " * 40]}
+        traces.append(trace)
+    assert len(trace._packed) < len(document) / 2
+    assert list(Trace._derived) == traces[-3:]  # the least recently used were dropped...
+    assert traces[0].view().annotations["n"] == [0]  # ...and are worked out again when asked
+    assert list(Trace._derived) == [*traces[-2:], traces[0]]

@@ -81,9 +81,19 @@ def test_a_trace_pickles_its_documents_only():
     trace = a_trace()
     trace.view()  # fills the derived caches
     copy = pickle.loads(pickle.dumps(trace))
-    assert copy._documents == trace._documents
-    assert copy._view is None and copy._merged is None
+    assert copy.raw_documents() == trace.raw_documents()
+    assert copy not in Trace._derived  # the derived values are recomputed, not saved
+    assert (copy.start, copy.end, copy.revision) == (trace.start, trace.end, trace.revision)
     assert copy.view() == trace.view()
+
+
+def test_a_trace_saved_before_documents_were_packed_still_loads():
+    trace = a_trace()
+    [(segment_id, document)] = trace.raw_documents().items()
+    old = Trace.__new__(Trace)
+    old.__setstate__({"id": TRACE_ID, "_documents": {segment_id: (json.loads(document), document)}})
+    assert old.raw_documents() == trace.raw_documents()
+    assert (old.start, old.end) == (1.0, 2.0)
 
 
 def test_restore_refuses_another_format():

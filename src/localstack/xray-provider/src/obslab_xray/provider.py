@@ -12,12 +12,12 @@ from localstack.aws.api import CommonServiceException, RequestContext, handler
 from localstack.services.plugins import ServiceLifecycleHook
 from localstack.state import StateVisitor
 
-from obslab_xray import filters, graph, sampling
+from obslab_xray import filters, graph, paging, sampling
 from obslab_xray.bad_requests import invalid_request
+from obslab_xray.paging import Selections
 from obslab_xray.segments import SegmentError, Trace, parse_document
 from obslab_xray.store import MAX_TRACES, STATE_LOCK, XRayStore, changed, xray_stores
 
-PAGE_SIZE = 100
 MAX_BATCH_TRACE_IDS = 5
 MAX_TELEMETRY_RECORDS = 1000
 DEFAULT_GROUP = "Default"
@@ -34,15 +34,16 @@ def _time(seconds: float) -> datetime:
     return datetime.fromtimestamp(seconds, UTC)
 
 
-def _page(items: list, token: str | None) -> tuple[list, str | None]:
+def _paged(pager, *args):
+    """A pager's answer, its InvalidToken answered as X-Ray answers a bad NextToken."""
     try:
-        offset = int(token or 0)
-    except ValueError:
-        raise invalid_request("NextToken is not valid") from None
-    if offset < 0:
-        raise invalid_request("NextToken is not valid")
-    next_offset = offset + PAGE_SIZE
-    return items[offset:next_offset], (str(next_offset) if next_offset < len(items) else None)
+        return pager(*args)
+    except paging.InvalidToken as error:
+        raise invalid_request(str(error)) from None
+
+
+def _page(items: list, token: str | None) -> tuple[list, str | None]:
+    return _paged(paging.page, items, token)
 
 
 def _with_token(response: dict, token: str | None) -> dict:
@@ -57,6 +58,7 @@ class XRayProvider(ServiceLifecycleHook):
     def __init__(self):
         # LocalStack serves requests on several threads; traces change while being read.
         self._lock = STATE_LOCK
+        self._selections = Selections()
 
     def accept_state_visitor(self, visitor: StateVisitor):
         visitor.visit(xray_stores)
@@ -121,19 +123,22 @@ class XRayProvider(ServiceLifecycleHook):
         by_trace_id = (request.get("TimeRangeType") or "TraceId") == "TraceId"
         store = self._store(context)
         with self._lock:
-            matches = self._predicate(context, store, request.get("FilterExpression"))
-            in_range = [
-                trace
-                for trace in store.traces.values()
-                if (start <= trace.id_time <= end if by_trace_id else trace.start <= end and trace.end >= start)
-            ]
-            selected = sorted((t for t in in_range if matches(t.view())), key=lambda t: t.start, reverse=True)
-            page, token = _page(selected, request.get("NextToken"))
-            summaries = [trace.summary() for trace in page]
+            if request.get("NextToken"):
+                traces, processed, token = _paged(self._selections.next_page, request["NextToken"])
+            else:
+                matches = self._predicate(context, store, request.get("FilterExpression"))
+                in_range = [
+                    trace
+                    for trace in store.traces.values()
+                    if (start <= trace.id_time <= end if by_trace_id else trace.start <= end and trace.end >= start)
+                ]
+                selected = sorted((t for t in in_range if matches(t)), key=lambda t: t.start, reverse=True)
+                traces, processed, token = self._selections.first_page(selected, len(in_range))
+            summaries = [trace.summary() for trace in traces]
         response = {
             "TraceSummaries": summaries,
             "ApproximateTime": _time(time.time()),
-            "TracesProcessedCount": len(in_range),
+            "TracesProcessedCount": processed,
         }
         return _with_token(response, token)
 
@@ -146,7 +151,7 @@ class XRayProvider(ServiceLifecycleHook):
             if request.get("GroupName") or request.get("GroupARN"):
                 group = self._find_group(context, store, request.get("GroupName"), request.get("GroupARN"))
             matches = self._predicate(context, store, group.get("FilterExpression") if group else None)
-            traces = [t for t in store.traces.values() if t.start <= end and t.end >= start and matches(t.view())]
+            traces = [t for t in store.traces.values() if t.start <= end and t.end >= start and matches(t)]
             services = graph.service_graph(traces)
         return {
             "StartTime": _time(start),
@@ -178,8 +183,10 @@ class XRayProvider(ServiceLifecycleHook):
         return start, end
 
     def _predicate(self, context: RequestContext, store: XRayStore, expression: str | None):
+        """Whether a trace matches a filter expression (every trace, without one: no need to
+        work out its view then)."""
         if not expression:
-            return lambda view: True
+            return lambda trace: True
 
         def resolve_group(kind: str, value: str) -> str | None:
             try:
@@ -191,9 +198,10 @@ class XRayProvider(ServiceLifecycleHook):
             return group.get("FilterExpression")
 
         try:
-            return filters.parse(expression, resolve_group)
+            matches_view = filters.parse(expression, resolve_group)
         except filters.FilterError as error:
             raise invalid_request(f"Invalid filter expression: {error}") from None
+        return lambda trace: matches_view(trace.view())
 
     # --- Groups ---
 

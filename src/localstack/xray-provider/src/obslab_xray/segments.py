@@ -1,19 +1,23 @@
 """Segment documents: validation (PutTraceSegments) and what a stored trace tells (trace
 summaries, filter expressions, service graphs). Plain Python, no LocalStack imports."""
 
-import copy
 import json
+import math
 import re
+from collections import OrderedDict
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, ClassVar
 
+from obslab_xray import packing
 from obslab_xray.filters import View
 
 TRACE_ID = re.compile(r"1-[0-9a-f]{8}-[0-9a-f]{24}")
 ENTITY_ID = re.compile(r"[0-9a-f]{16}")
 MAX_DOCUMENT_BYTES = 64 * 1024
 MAX_NAME_CHARS = 200
+# Traces whose derived values (merged segments, filter view, root causes: ~20 KB each) are kept.
+DERIVED_CACHE = 1_000
 
 
 class SegmentError(ValueError):
@@ -87,62 +91,111 @@ def _flags(entity: dict) -> set[str]:
     return {flag for flag in ("error", "fault", "throttle") if entity.get(flag) is True}
 
 
+def _times(segment: dict) -> tuple[float, float]:
+    return segment["start_time"], segment.get("end_time") or segment["start_time"]
+
+
+def _merged(raw: dict[str, str]) -> list[tuple[dict, str]]:
+    """(segment, document) pairs: each segment with the independently sent subsegments placed
+    under their parent (re-serialized then); subsegments whose parent has not arrived (yet) stay
+    on their own. Parses the documents afresh, so it may change what it parsed."""
+    parsed = {i: json.loads(document) for i, document in raw.items()}
+    segments = {i: doc for i, doc in parsed.items() if doc.get("type") != "subsegment"}
+    pending = {i: doc for i, doc in parsed.items() if doc.get("type") == "subsegment"}
+    index = {}  # entity id -> (entity, id of its segment)
+    for segment_id, segment in segments.items():
+        index[segment_id] = (segment, segment_id)
+        index.update({sub["id"]: (sub, segment_id) for sub in walk(segment) if "id" in sub})
+    merged_into = set()
+    while True:  # a subsegment may hang off another independently sent one
+        placed = [i for i, doc in pending.items() if doc["parent_id"] in index]
+        if not placed:
+            break
+        for subsegment_id in placed:
+            doc = pending.pop(subsegment_id)
+            parent, segment_id = index[doc["parent_id"]]
+            child = {k: v for k, v in doc.items() if k not in ("type", "trace_id", "parent_id")}
+            parent.setdefault("subsegments", []).append(child)
+            index[subsegment_id] = (child, segment_id)
+            index.update({sub["id"]: (sub, segment_id) for sub in walk(child) if "id" in sub})
+            merged_into.add(segment_id)
+    merged = [(segment, json.dumps(segment) if i in merged_into else raw[i]) for i, segment in segments.items()]
+    return merged + [(doc, raw[i]) for i, doc in pending.items()]
+
+
 class Trace:
     """The documents of one trace, as sent (a document sent again, e.g. once complete,
     replaces the earlier version). Independently sent subsegments are merged into their parent,
-    as X-Ray does: `segments` and `documents()` show segments with all their subsegments."""
+    as X-Ray does: `segments` and `documents()` show segments with all their subsegments.
+
+    Stored compactly, because a lab keeps thousands of traces: the documents packed together
+    (obslab_xray.packing), the trace's start and end, and nothing else. What is worked out from
+    the documents (merged segments, the entry point, the view filter expressions see, root
+    causes) is kept for the most recently used traces only (DERIVED_CACHE), so memory stays
+    bounded under load."""
+
+    __slots__ = ("id", "start", "end", "revision", "_packed")
+    # Trace -> {name: derived value}, least recently used first.
+    _derived: ClassVar[OrderedDict] = OrderedDict()
 
     def __init__(self, trace_id: str):
         self.id = trace_id
-        self._documents: dict[str, tuple[dict, str]] = {}
-        # Derived from the documents, computed on first use, dropped when a document arrives.
-        self._merged: list[tuple[dict, str]] | None = None
-        self._root: dict | None = None
-        self._view: View | None = None
-        self._causes: RootCauses | None = None
+        self._packed = packing.pack({})
+        # The earliest start and latest end over the documents; revision counts the documents.
+        self.start, self.end, self.revision = math.inf, -math.inf, 0
 
     def __getstate__(self) -> dict:
-        # Saved (obslab_xray.persistence): the documents only; the derived views are recomputed.
-        return {"id": self.id, "_documents": self._documents}
+        # Saved (obslab_xray.persistence): the documents only; the rest is recomputed.
+        return {"id": self.id, "packed": self._packed}
 
     def __setstate__(self, state: dict) -> None:
         self.__init__(state["id"])
-        self._documents = state["_documents"]
+        # Saves from before documents were packed hold {segment id: (segment, document)}.
+        raw = (
+            packing.unpack(state["packed"])
+            if "packed" in state
+            else {i: d for i, (_, d) in state["_documents"].items()}
+        )
+        self._store(raw, recount=True)
+
+    def raw_documents(self) -> dict[str, str]:
+        """Segment id -> the document as sent."""
+        return packing.unpack(self._packed)
 
     def add(self, segment: dict, document: str) -> None:
-        self._documents[segment["id"]] = (segment, document)
-        self._merged = self._root = self._view = self._causes = None
+        raw = self.raw_documents()
+        replaced = segment["id"] in raw
+        raw[segment["id"]] = document
+        if not replaced:
+            start, end = _times(segment)
+            self.start, self.end = min(self.start, start), max(self.end, end)
+        self._store(raw, recount=replaced)
+
+    def _store(self, raw: dict[str, str], recount: bool) -> None:
+        self._packed, self.revision = packing.pack(raw), len(raw)
+        if recount:  # a document replaced (or loaded): start and end from all of them
+            times = [_times(json.loads(document)) for document in raw.values()]
+            self.start = min((start for start, _ in times), default=math.inf)
+            self.end = max((end for _, end in times), default=-math.inf)
+        Trace._derived.pop(self, None)
+
+    def _cached(self) -> dict:
+        """This trace's derived values, kept while it is among the DERIVED_CACHE most recently used."""
+        cache = Trace._derived
+        values = cache.get(self)
+        if values is None:
+            values = cache[self] = {}
+            while len(cache) > DERIVED_CACHE:
+                cache.popitem(last=False)
+        else:
+            cache.move_to_end(self)
+        return values
 
     def _merge(self) -> list[tuple[dict, str]]:
-        if self._merged is not None:
-            return self._merged
-        segments = {
-            i: (copy.deepcopy(doc), raw) for i, (doc, raw) in self._documents.items() if doc.get("type") != "subsegment"
-        }
-        pending = {i: doc for i, (doc, _) in self._documents.items() if doc.get("type") == "subsegment"}
-        index = {}  # entity id -> (entity, id of its segment)
-        for segment_id, (segment, _) in segments.items():
-            index[segment_id] = (segment, segment_id)
-            index.update({sub["id"]: (sub, segment_id) for sub in walk(segment) if "id" in sub})
-        merged_into = set()
-        while True:  # a subsegment may hang off another independently sent one
-            placed = [i for i, doc in pending.items() if doc["parent_id"] in index]
-            if not placed:
-                break
-            for subsegment_id in placed:
-                doc = pending.pop(subsegment_id)
-                parent, segment_id = index[doc["parent_id"]]
-                child = {k: v for k, v in copy.deepcopy(doc).items() if k not in ("type", "trace_id", "parent_id")}
-                parent.setdefault("subsegments", []).append(child)
-                index[subsegment_id] = (child, segment_id)
-                index.update({sub["id"]: (sub, segment_id) for sub in walk(child) if "id" in sub})
-                merged_into.add(segment_id)
-        self._merged = [
-            (segment, json.dumps(segment) if i in merged_into else raw) for i, (segment, raw) in segments.items()
-        ]
-        # Subsegments whose parent has not arrived (yet) stay on their own.
-        self._merged += [(doc, self._documents[i][1]) for i, doc in pending.items()]
-        return self._merged
+        values = self._cached()
+        if "merged" not in values:
+            values["merged"] = _merged(self.raw_documents())
+        return values["merged"]
 
     @property
     def segments(self) -> list[dict]:
@@ -157,26 +210,19 @@ class Trace:
         return float(int(self.id[2:10], 16))
 
     @property
-    def start(self) -> float:
-        return min(segment["start_time"] for segment in self.segments)
-
-    @property
-    def end(self) -> float:
-        return max(segment.get("end_time") or segment["start_time"] for segment in self.segments)
-
-    @property
     def duration(self) -> float:
         return self.end - self.start
 
     @property
     def root(self) -> dict:
         """The entry point: the earliest segment without a parent in this trace."""
-        if self._root is None:
+        values = self._cached()
+        if "root" not in values:
             segments = self.segments
             ids = {s["id"] for s in segments} | {sub.get("id") for s in segments for sub in walk(s)}
             candidates = [s for s in segments if s.get("type") != "subsegment" and s.get("parent_id") not in ids]
-            self._root = min(candidates or segments, key=lambda segment: segment["start_time"])
-        return self._root
+            values["root"] = min(candidates or segments, key=lambda segment: segment["start_time"])
+        return values["root"]
 
     def services(self) -> list[str]:
         """Service names: every segment, and every remote or AWS call that got no segment of its own."""
@@ -243,9 +289,10 @@ class Trace:
 
     def view(self) -> View:
         """What filter expressions see of this trace (computed once per change)."""
-        if self._view is None:
-            self._view = self._make_view()
-        return self._view
+        values = self._cached()
+        if "view" not in values:
+            values["view"] = self._make_view()
+        return values["view"]
 
     def _make_view(self) -> View:
         calls = self.calls()
@@ -278,9 +325,10 @@ class Trace:
 
     def root_causes(self) -> "RootCauses":
         """The trace's root causes, for filter expressions and summaries (computed once per change)."""
-        if self._causes is None:
-            self._causes = RootCauses(self, self.calls())
-        return self._causes
+        values = self._cached()
+        if "causes" not in values:
+            values["causes"] = RootCauses(self, self.calls())
+        return values["causes"]
 
     def _root_cause_summaries(self) -> dict[str, list[dict]]:
         causes = self.root_causes()
@@ -323,7 +371,7 @@ class Trace:
             "ServiceIds": [_service_id(name) for name in self.services()],
             "EntryPoint": _service_id(root["name"]),
             **self._root_cause_summaries(),
-            "Revision": len(self._documents),
+            "Revision": self.revision,
         }
 
 
