@@ -14,7 +14,6 @@ from localstack.state import StateVisitor
 
 from obslab_xray import filters, graph, paging, sampling
 from obslab_xray.bad_requests import invalid_request
-from obslab_xray.paging import Selections
 from obslab_xray.segments import SegmentError, Trace, parse_document
 from obslab_xray.store import MAX_TRACES, STATE_LOCK, XRayStore, changed, xray_stores
 
@@ -58,7 +57,6 @@ class XRayProvider(ServiceLifecycleHook):
     def __init__(self):
         # LocalStack serves requests on several threads; traces change while being read.
         self._lock = STATE_LOCK
-        self._selections = Selections()
 
     def accept_state_visitor(self, visitor: StateVisitor):
         visitor.visit(xray_stores)
@@ -124,7 +122,7 @@ class XRayProvider(ServiceLifecycleHook):
         store = self._store(context)
         with self._lock:
             if request.get("NextToken"):
-                traces, processed, token = _paged(self._selections.next_page, request["NextToken"])
+                traces, processed, token = _paged(store.summary_selections.next_page, request["NextToken"])
             else:
                 matches = self._predicate(context, store, request.get("FilterExpression"))
                 in_range = [
@@ -133,7 +131,7 @@ class XRayProvider(ServiceLifecycleHook):
                     if (start <= trace.id_time <= end if by_trace_id else trace.start <= end and trace.end >= start)
                 ]
                 selected = sorted((t for t in in_range if matches(t)), key=lambda t: t.start, reverse=True)
-                traces, processed, token = self._selections.first_page(selected, len(in_range))
+                traces, processed, token = store.summary_selections.first_page(selected, len(in_range))
             summaries = [trace.summary() for trace in traces]
         response = {
             "TraceSummaries": summaries,

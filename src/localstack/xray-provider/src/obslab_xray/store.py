@@ -6,6 +6,7 @@ import time
 
 from localstack.services.stores import AccountRegionBundle, BaseStore, LocalAttribute
 
+from obslab_xray.paging import Selections
 from obslab_xray.sampling import Targets
 
 # Oldest traces are dropped beyond this, so a long load test cannot exhaust memory.
@@ -22,6 +23,8 @@ class XRayStore(BaseStore):
     last_rule_modification: float = LocalAttribute(default=time.time)
     sampling_targets: Targets = LocalAttribute(default=Targets)
     telemetry_records: list = LocalAttribute(default=list)
+    # What recent GetTraceSummaries queries selected, for their next pages (not saved).
+    summary_selections: Selections = LocalAttribute(default=Selections)
 
 
 xray_stores = AccountRegionBundle("xray", XRayStore)
