@@ -65,11 +65,6 @@ def memory(container_id: str) -> Memory:
     return Memory(totals["VmRSS"], totals["RssAnon"], totals["RssFile"] + totals["RssShmem"])
 
 
-def rss_bytes(container_id: str) -> int:
-    """Sum of VmRSS over the container's processes."""
-    return memory(container_id).rss
-
-
 def cpu_seconds(container_id: str) -> float:
     """CPU time the container's processes have used (cgroup v2 cpu.stat, or v1 cpuacct.usage)."""
     try:

@@ -22,14 +22,15 @@ def localstack_url() -> str:
     return f"http://127.0.0.1:{setting('LOCALSTACK_PORT')}"
 
 
-def aws_client(service: str, endpoint: str):
-    """A boto3 client for LocalStack (which accepts any credentials)."""
+def aws_client(service: str, endpoint: str, region: str | None = None):
+    """A boto3 client for LocalStack (which accepts any credentials), in the lab's region unless
+    another is given."""
     import boto3
 
     return boto3.client(
         service,
         endpoint_url=endpoint,
-        region_name=setting("AWS_REGION"),
+        region_name=region or setting("AWS_REGION"),
         aws_access_key_id="test",
         aws_secret_access_key="test",
     )

@@ -13,6 +13,8 @@ from pathlib import Path
 from footprint import MIB, Memory
 
 WIDTH, HEIGHT, COLUMNS = 300, 150, 3
+# The saved samples' memory columns, one per field of footprint.Memory.
+COLUMNS_MIB = [f"{part}_mib" for part in Memory._fields]
 MARGIN = {"left": 44, "right": 10, "top": 24, "bottom": 22}
 
 
@@ -72,12 +74,22 @@ def write(samples: list[tuple[float, dict[str, Memory]]], warmup_s: float, path:
     path.write_text(svg(samples, warmup_s))
 
 
+def write_samples(samples: list[tuple[float, dict[str, Memory]]], path: Path) -> None:
+    """Samples as CSV, in MiB: what `read` reads back."""
+    with open(path, "w", newline="") as file:
+        out = csv.writer(file)
+        out.writerow(["seconds", "container", *COLUMNS_MIB])
+        for elapsed, by_service in samples:
+            for service, parts in by_service.items():
+                out.writerow([round(elapsed, 1), service, *(round(b / MIB, 1) for b in parts)])
+
+
 def read(path: Path) -> list[tuple[float, dict[str, Memory]]]:
-    """Samples from a soak's CSV (soak.write_samples)."""
+    """Samples from a soak's CSV (write_samples)."""
     by_time: dict[float, dict[str, Memory]] = {}
     with open(path, newline="") as file:
         for row in csv.DictReader(file):
-            parts = (int(float(row[f"{part}_mib"]) * MIB) for part in ("rss", "anon", "file"))
+            parts = (int(float(row[column]) * MIB) for column in COLUMNS_MIB)
             by_time.setdefault(float(row["seconds"]), {})[row["container"]] = Memory(*parts)
     return sorted(by_time.items())
 

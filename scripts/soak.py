@@ -87,15 +87,6 @@ def peak_growth(samples: Samples, warmup_s: float, part: str = "anon", window_s:
     return result
 
 
-def write_samples(samples: Samples, path: Path) -> None:
-    with open(path, "w", newline="") as file:
-        out = csv.writer(file)
-        out.writerow(["seconds", "container", "rss_mib", "anon_mib", "file_mib"])
-        for elapsed, by_service in samples:
-            for service, parts in by_service.items():
-                out.writerow([round(elapsed, 1), service, *(round(b / footprint.MIB, 1) for b in parts)])
-
-
 def print_table(samples: Samples, warmup_s: float) -> dict:
     """Each container's growth: anonymous memory's high-water mark (judged), the median of the
     first and last measured minutes, and RSS's high-water mark. Returns the judged figures."""
@@ -140,7 +131,7 @@ def main() -> int:
             print(f"    {elapsed / 60:4.1f} min ({phase}): lab anonymous memory {total:,.0f} MiB", flush=True)
         time.sleep(args.every)
     requests_made, failures = locust_totals(report)
-    write_samples(samples, REPORTS / f"{report}_memory.csv")
+    memory_chart.write_samples(samples, REPORTS / f"{report}_memory.csv")
     warmup_s = args.warmup * 60
     memory_chart.write(samples, warmup_s, REPORTS / f"{report}_memory.svg")
     peaks = print_table(samples, warmup_s)

@@ -78,8 +78,8 @@ class Lab:
     def localstack(self) -> str:
         return self.url("localstack", 4566)
 
-    def aws(self, service: str):
-        return lab_env.aws_client(service, self.localstack)
+    def aws(self, service: str, region: str | None = None):
+        return lab_env.aws_client(service, self.localstack, region)
 
     def xray(self):
         return self.aws("xray")

@@ -9,7 +9,6 @@ import time
 import uuid
 from pathlib import Path
 
-import boto3
 import pytest
 import requests
 
@@ -376,8 +375,7 @@ def test_summary_pages_answer_the_query_as_it_was_asked(lab):
     }
     answer, seen = xray.get_trace_summaries(**query), []
     put_tagged_traces(lab, tag, 30)  # arrive between pages: not part of this query's answer
-    elsewhere = boto3.client("xray", endpoint_url=lab.localstack, region_name="eu-west-1",
-                             aws_access_key_id="test", aws_secret_access_key="test")  # fmt: skip
+    elsewhere = lab.aws("xray", region="eu-west-1")
     with pytest.raises(elsewhere.exceptions.InvalidRequestException):  # a token is its region's own
         elsewhere.get_trace_summaries(**query, NextToken=answer["NextToken"])
     while True:

@@ -33,7 +33,7 @@ def test_a_container_missing_from_the_warm_minute_is_left_out():
 
 
 def test_samples_are_written_in_mib(tmp_path):
-    soak.write_samples([(10.04, {"localstack": sample(300, 250)})], tmp_path / "memory.csv")
+    memory_chart.write_samples([(10.04, {"localstack": sample(300, 250)})], tmp_path / "memory.csv")
     with open(tmp_path / "memory.csv") as file:
         rows = list(csv.DictReader(file))
     assert rows == [{"seconds": "10.0", "container": "localstack", "rss_mib": "300.0", "anon_mib": "250.0",
@@ -42,7 +42,7 @@ def test_samples_are_written_in_mib(tmp_path):
 
 def test_the_chart_draws_every_container_from_the_saved_samples(tmp_path):
     samples = [(float(t), {"jaeger": sample(100 + t, 50 + t), "xray-daemon": sample(20, 10)}) for t in range(0, 61, 10)]
-    soak.write_samples(samples, tmp_path / "memory.csv")
+    memory_chart.write_samples(samples, tmp_path / "memory.csv")
     read = memory_chart.read(tmp_path / "memory.csv")
     assert [t for t, _ in read] == [t for t, _ in samples]
     assert read[-1][1]["jaeger"].anon == pytest.approx(110 * MIB, abs=MIB / 10)

@@ -13,7 +13,7 @@ class InvalidToken(ValueError):
     """A NextToken this module did not give, or one whose selection is no longer kept."""
 
 
-def page(items: list, token: str | None) -> tuple[list, str | None]:
+def page(items: list | tuple, token: str | None) -> tuple[list | tuple, str | None]:
     """The page of `items` a NextToken (an offset) asks for, and the token of the next one."""
     offset = _offset(token or "0")
     next_offset = offset + PAGE_SIZE
@@ -55,7 +55,5 @@ class Selections:
         if kept is None:
             raise InvalidToken("NextToken is not valid or has expired: ask again without it")
         selected, processed = kept
-        offset = _offset(offset_text)
-        next_offset = offset + PAGE_SIZE
-        token = f"{key}:{next_offset}" if next_offset < len(selected) else None
-        return list(selected[offset:next_offset]), processed, token
+        items, next_offset = page(selected, offset_text)
+        return list(items), processed, (f"{key}:{next_offset}" if next_offset else None)
