@@ -22,11 +22,11 @@ import tempfile
 import threading
 import time
 import urllib.request
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "src" / "console"))
+sys.path.insert(0, str(ROOT / "services" / "console"))
 
 from console import query  # noqa: E402
 from console.query_text import parse  # noqa: E402
@@ -87,10 +87,10 @@ def free_port() -> int:
 def http_ingestion(seconds: float, workers: int = 4, traces_per_batch: int = 200) -> tuple[float, int, int]:
     """(spans stored per second, sent, stored) through a console served by gunicorn."""
     port, db = free_port(), tempfile.mktemp(suffix=".duckdb")
-    env = {**os.environ, "CONSOLE_DB": db, "PYTHONPATH": str(ROOT / "src" / "console")}
+    env = {**os.environ, "CONSOLE_DB": db, "PYTHONPATH": str(ROOT / "services" / "console")}
     server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "--config", str(ROOT / "src/console/gunicorn.conf.py"),
-         "--bind", f"127.0.0.1:{port}"], env=env, cwd=ROOT / "src/console",
+        [sys.executable, "-m", "gunicorn", "--config", str(ROOT / "services/console/gunicorn.conf.py"),
+         "--bind", f"127.0.0.1:{port}"], env=env, cwd=ROOT / "services/console",
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
     url = f"http://127.0.0.1:{port}"
@@ -165,13 +165,12 @@ def main() -> int:
         print(f"Filling a store with {args.spans:,} spans ...", file=sys.stderr)
         fill_rate = bulk_fill(store, args.spans)
         print(f"Store ingestion (no HTTP): {fill_rate:,.0f} spans/s; {store.count():,} spans stored")
-        now = datetime.now(UTC).replace(tzinfo=None)
         print(f"Queries over {store.count():,} spans (best / median of {args.repeat}):")
         for label, text in QUERIES.items():
             times = []
             for _ in range(args.repeat):
                 started = time.perf_counter()
-                query.run(store, parse(text), now=now)
+                query.run(store, parse(text))
                 times.append(time.perf_counter() - started)
             print(f"  {label:<28} {min(times):6.3f} s / {statistics.median(times):6.3f} s   ({text})")
     finally:

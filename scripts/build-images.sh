@@ -11,11 +11,11 @@ load_env
 # image's recipe is. One line per image.
 IMAGES=(
   "$PYTHON_IMAGE                                            images/python"
-  "localstack/localstack:$LOCALSTACK_VERSION                src/localstack/offline-image"
-  "jaegertracing/jaeger:$JAEGER_VERSION                     src/jaeger/offline-image"
-  "otel/opentelemetry-collector-contrib:$OTELCOL_VERSION    src/otel-collector/offline-image"
-  "amazon/aws-xray-daemon:$XRAY_DAEMON_VERSION              src/xray-daemon/offline-image"
-  "prom/prometheus:v$PROMETHEUS_VERSION                     src/prometheus/offline-image"
+  "localstack/localstack:$LOCALSTACK_VERSION                localstack/offline-image"
+  "jaegertracing/jaeger:$JAEGER_VERSION                     jaeger/offline-image"
+  "otel/opentelemetry-collector-contrib:$OTELCOL_VERSION    collector/offline-image"
+  "amazon/aws-xray-daemon:$XRAY_DAEMON_VERSION              xray-daemon/offline-image"
+  "prom/prometheus:v$PROMETHEUS_VERSION                     prometheus/offline-image"
 )
 # The Debian base the offline builds start from; only built when something has to be built.
 export BASE_IMAGE="debian:${DEBIAN_SUITE}-slim"

@@ -47,7 +47,7 @@ apt_install() {
 
 image_present() { docker image inspect "$1" >/dev/null 2>&1; }
 
-# --- For the offline image recipes (src/*/offline-image/build.sh, images/*/build.sh) ---
+# --- For the offline image recipes (<component>/offline-image/build.sh, images/*/build.sh) ---
 # scripts/build-images.sh runs a recipe's build.sh with .env loaded and RECIPE set.
 
 # docker build, labelled with the recipe hash (RECIPE) that scripts/build-images.sh computed.

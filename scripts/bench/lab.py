@@ -80,7 +80,7 @@ def pipeline_counters() -> dict[str, float]:
 
 def scrape_interval() -> float:
     """Seconds between two Prometheus scrapes, from its config (counters are that old at most)."""
-    config = yaml.safe_load((ROOT / "src/prometheus/config.yaml").read_text())
+    config = yaml.safe_load((ROOT / "prometheus/config.yaml").read_text())
     return float(config["global"]["scrape_interval"].removesuffix("s"))
 
 

@@ -1,4 +1,4 @@
-"""A short Locust run (the lab's src/locust/locustfile.py, in compose's "load" profile): every
+"""A short Locust run (the lab's loadtest/locustfile.py, in compose's "load" profile): every
 task gets answers without failures (so no 5xx), and every endpoint it hit has traces in Jaeger."""
 
 import json

@@ -48,7 +48,7 @@ def test_xray_and_cloudwatch_logs_survive_localstack_being_recreated(lab):
     xray = lab.xray()
     name = f"kept-{uuid.uuid4().hex[:8]}"
     xray.create_group(GroupName=name, FilterExpression='service("users-api")')
-    rule = json.loads((ROOT / "src/localstack/xray-defaults/sampling-rule-cruddur.json").read_text())
+    rule = json.loads((ROOT / "localstack/xray-defaults/sampling-rule-cruddur.json").read_text())
     xray.create_sampling_rule(SamplingRule={**rule["SamplingRule"], "RuleName": name, "Priority": 42})
     ids = new_ids()
     requests.get(f"{lab.backend}/api/activities/home", headers=ids["headers"], timeout=10).raise_for_status()

@@ -15,8 +15,8 @@ from obslab_common import seed
 from telemetry_contract import FAULT_ATTRIBUTES, attributes_in_contract
 
 ROOT = Path(__file__).resolve().parents[2]
-SRC = ROOT / "src"
-COLLECTOR = SRC / "otel-collector"
+SERVICES = ROOT / "services"
+COLLECTOR = ROOT / "collector"
 
 
 def _yaml(path: Path) -> dict:
@@ -26,14 +26,13 @@ def _yaml(path: Path) -> dict:
 def _attributes_set_in_code() -> set[str]:
     """Every "app.*" span attribute the services' code sets (Work.set, span.set_attribute)."""
     names = set()
-    for path in SRC.glob("*/*/**/*.py"):
-        if "xray-provider" not in path.parts:
-            names |= set(re.findall(r'(?:\.set|\.set_attribute)\(\s*"(app\.[a-z_.]+)"', path.read_text()))
+    for path in SERVICES.glob("*/*/**/*.py"):
+        names |= set(re.findall(r'(?:\.set|\.set_attribute)\(\s*"(app\.[a-z_.]+)"', path.read_text()))
     return names
 
 
 def test_every_attribute_the_code_sets_is_searchable_in_xray():
-    # src/otel-collector/config.yaml's indexed_attributes make span attributes X-Ray annotations
+    # collector/config.yaml's indexed_attributes make span attributes X-Ray annotations
     # on the OpenTelemetry path; one missing there stays unsearchable, one extra is stale.
     indexed = set(_yaml(COLLECTOR / "config.yaml")["exporters"]["awsxray"]["indexed_attributes"])
     in_code = _attributes_set_in_code()
@@ -67,8 +66,8 @@ def test_dockerfiles_take_versions_from_env_without_defaults_of_their_own():
 def test_the_fallback_sampling_rules_are_the_labs_rules():
     # The X-Ray SDK falls back to obslab_common's local rules when it cannot reach the daemon;
     # they must say what LocalStack's defaults say.
-    local = json.loads((SRC / "flask-common" / "obslab_common" / "xray-sampling-rules.json").read_text())
-    defaults = SRC / "localstack" / "xray-defaults"
+    local = json.loads((SERVICES / "flask-common" / "obslab_common" / "xray-sampling-rules.json").read_text())
+    defaults = ROOT / "localstack" / "xray-defaults"
     cruddur = json.loads((defaults / "sampling-rule-cruddur.json").read_text())["SamplingRule"]
     health = json.loads((defaults / "sampling-rule-health-checks.json").read_text())["SamplingRule"]
     assert (local["default"]["fixed_target"], local["default"]["rate"]) == (
@@ -90,7 +89,7 @@ def test_the_signed_in_user_is_one_users_api_knows():
 
 def _bound_port(service: str) -> str:
     """The port in the service's gunicorn.conf.py, where its process starts."""
-    return runpy.run_path(str(SRC / service / "gunicorn.conf.py"))["bind"].rsplit(":", 1)[1]
+    return runpy.run_path(str(SERVICES / service / "gunicorn.conf.py"))["bind"].rsplit(":", 1)[1]
 
 
 @pytest.mark.parametrize("service", ["backend-flask", "users-api"])
@@ -111,3 +110,31 @@ def test_the_honeycomb_overlay_keeps_every_other_trace_exporter():
     overlay = _yaml(COLLECTOR / "honeycomb-on.yaml")["service"]["pipelines"]["traces"]["exporters"]
     assert overlay == base + ["otlphttp/honeycomb"]
     assert _yaml(COLLECTOR / "honeycomb.yaml") == {}
+
+
+def test_jaegers_image_and_source_name_one_release():
+    # Jaeger v1.N.0 and v2.(N-63).0 were cut from one commit (v1.74.0 / v2.11.0 ... v1.76.0 /
+    # v2.13.0): the offline image is built from the v1 tag of the release compose runs.
+    env = lab_env.env_file()
+    major, minor, patch = env["JAEGER_VERSION"].split(".")
+    assert major == "2"
+    assert env["JAEGER_SOURCE_TAG"] == f"v1.{int(minor) + 63}.{patch}"
+
+
+def test_the_docs_name_the_versions_of_env():
+    # images/README.md's table of offline builds and the README's sentence on Jaeger's version
+    # repeat .env's versions for readers; they must not drift from it.
+    env = lab_env.env_file()
+    table = (ROOT / "images" / "README.md").read_text()
+    named = dict(re.findall(r"^\| `([\w./-]+):([\w.-]+)`", table, re.MULTILINE))
+    assert named == {
+        "debian": f"{env['DEBIAN_SUITE']}-slim",
+        "python": env["PYTHON_IMAGE"].split(":", 1)[1],
+        "localstack/localstack": env["LOCALSTACK_VERSION"],
+        "jaegertracing/jaeger": env["JAEGER_VERSION"],
+        "otel/opentelemetry-collector-contrib": env["OTELCOL_VERSION"],
+        "amazon/aws-xray-daemon": env["XRAY_DAEMON_VERSION"],
+        "prom/prometheus": f"v{env['PROMETHEUS_VERSION']}",
+    }
+    assert f"`github.com/jaegertracing/jaeger@{env['JAEGER_SOURCE_TAG']}`" in table
+    assert f"Jaeger runs {env['JAEGER_VERSION']}," in (ROOT / "README.md").read_text()

@@ -16,7 +16,7 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from obslab_common import redaction
 from obslab_common.redaction import SECRET_PARAMETERS, redact
 
-COLLECTOR_CONFIG = Path(__file__).resolve().parents[2] / "src" / "otel-collector" / "config.yaml"
+COLLECTOR_CONFIG = Path(__file__).resolve().parents[2] / "collector" / "config.yaml"
 
 
 @pytest.mark.parametrize(

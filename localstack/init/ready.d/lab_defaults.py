@@ -1,6 +1,6 @@
 """The lab's AWS defaults, created when LocalStack is ready: the CloudWatch Logs group the services
 write to (their log shippers do not create it, so that no AWS call happens on their start-up), and
-the X-Ray groups and sampling rules of /etc/localstack/xray-defaults (src/localstack/xray-defaults:
+the X-Ray groups and sampling rules of /etc/localstack/xray-defaults (localstack/xray-defaults:
 group-*.json and sampling-rule-*.json, in the AWS CLI's --cli-input-json form, which is the API's
 request). Existing ones are left alone.
 

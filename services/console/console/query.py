@@ -192,8 +192,8 @@ class Plan:
     warnings: list[str]
 
 
-def plan(query: Query, fields: dict[str, str], now: datetime | None = None) -> Plan:
-    now = now or datetime.now(UTC).replace(tzinfo=None)
+def plan(query: Query, fields: dict[str, str], now: datetime) -> Plan:
+    """The query checked against the store's fields, its time range resolved against `now`."""
     warnings = []
     if not query.calculations:
         raise QueryError("VISUALIZE needs at least one calculation, such as COUNT")
@@ -339,10 +339,10 @@ def _aggregate(calc: Calculation) -> str:
     return f"{calc.op.lower()}({column})"
 
 
-def run(store: SpanStore, query: Query, now: datetime | None = None) -> dict:
+def run(store: SpanStore, query: Query) -> dict:
     """The query's answer: a table (one row per group), a series per group over time, and a
     heatmap per HEATMAP calculation."""
-    p = plan(query, store.fields(), now)
+    p = plan(query, store.fields(), store.now())
     where, params = _where(p)
     calcs = [c for c in query.calculations if c.op != "HEATMAP"]
     groups = [quote(g) for g in query.group_by]
@@ -443,10 +443,10 @@ def _heatmap(store: SpanStore, p: Plan, name: str) -> dict:
     return {"times": [_iso(t) for t in axis], "edges": edges, "counts": counts, "total": total}
 
 
-def spans(store: SpanStore, query: Query, narrow: dict | None = None, now: datetime | None = None) -> dict:
+def spans(store: SpanStore, query: Query, narrow: dict | None = None) -> dict:
     """The spans behind a part of an answer: a table row (group values), or a heatmap cell (a
     time bucket and a value range of a field). Slowest first."""
-    p = plan(query, store.fields(), now)
+    p = plan(query, store.fields(), store.now())
     extra = []
     narrow = narrow or {}
     if not isinstance(narrow, dict):

@@ -2,11 +2,12 @@
 for every span's own fields (otlp.FIXED_FIELDS) and one column per attribute key, added when a
 key is first seen, typed by its values (BIGINT, DOUBLE, BOOLEAN, VARCHAR; a key seen with
 several types widens: BIGINT to DOUBLE, anything else to VARCHAR). Spans older than the
-retention, and the oldest beyond the size cap, are deleted."""
+retention, and the oldest beyond the size cap, are deleted. Age is measured on the store's clock
+(`SpanStore.now`), which tests set, so that their spans never age out on a later day."""
 
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -20,6 +21,11 @@ PRUNE_EVERY_SECONDS = 60
 # New spans wait in memory (and the write-ahead log) until a checkpoint writes them to the table;
 # DuckDB's default of 16 MB made the console's memory swing by ~25 MB under steady load.
 CHECKPOINT_THRESHOLD = "4MB"
+
+
+def utc_now() -> datetime:
+    """The current time as the store keeps timestamps: UTC, without a time zone."""
+    return datetime.now(UTC).replace(tzinfo=None)
 
 
 def quote(field: str) -> str:
@@ -41,8 +47,11 @@ class QueryTimeout(RuntimeError):
 
 class SpanStore:
     def __init__(self, path: str = ":memory:", retention: timedelta = timedelta(hours=48),
-                 max_spans: int = 5_000_000, max_fields: int = 500, memory_limit: str = "256MB"):  # fmt: skip
+                 max_spans: int = 5_000_000, max_fields: int = 500, memory_limit: str = "256MB",
+                 clock: Callable[[], datetime] = utc_now):  # fmt: skip
         self.retention, self.max_spans, self.max_fields = retention, max_spans, max_fields
+        # What "now" is for retention and for queries' relative ranges (SINCE 1h).
+        self.now = clock
         # DuckDB's default memory limit is 80% of the host's memory (a container sees all of it):
         # past the limit it evicts cached blocks and spills large queries to disk instead.
         self._db = duckdb.connect(path, config={"memory_limit": memory_limit,
@@ -109,7 +118,7 @@ class SpanStore:
 
     def _prune(self) -> None:
         self._last_prune = time.monotonic()
-        cutoff = datetime.now(UTC).replace(tzinfo=None) - self.retention
+        cutoff = self.now() - self.retention
         self._db.execute("DELETE FROM spans WHERE timestamp < ?", [cutoff])
         [(count,)] = self._db.execute("SELECT count(*) FROM spans").fetchall()
         if count > self.max_spans:

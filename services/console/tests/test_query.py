@@ -3,16 +3,23 @@ form, the translation to SQL (checked through its answers), and bad queries."""
 
 import math
 import random
-from datetime import datetime, timedelta
+from datetime import timedelta
 from itertools import pairwise
 
 import pytest
 
 from console import query as q
 from console.query_text import format_query, parse
-from console.store import SpanStore
+from console.store import SpanStore, utc_now
 
-NOW = datetime(2026, 11, 22, 12, 0, 0)
+# The store's clock in these tests: this hour of the day they run, so every date below is written
+# relative to it (a date written out would age past the store's retention on a later day).
+NOW = utc_now().replace(minute=0, second=0, microsecond=0)
+
+
+def hours_ago(hours: float) -> str:
+    """A time in the text form's format, `hours` before NOW."""
+    return (NOW - timedelta(hours=hours)).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def span(seconds_ago: float, duration_ms: float, name: str = "GET /a", service: str = "backend-flask",
@@ -27,7 +34,7 @@ def span(seconds_ago: float, duration_ms: float, name: str = "GET /a", service: 
 
 @pytest.fixture
 def store():
-    store = SpanStore()
+    store = SpanStore(clock=lambda: NOW)
     rows = [span(10 + i, 300 + i, name="GET /slow", trace=i) for i in range(40)]
     rows += [
         span(10 + i, 5 + i / 10, name="GET /fast", trace=100 + i, **{"app.result_length": i % 4}) for i in range(40)
@@ -39,7 +46,7 @@ def store():
 
 
 def answer(store, text):
-    return q.run(store, parse(text), now=NOW)
+    return q.run(store, parse(text))
 
 
 def test_p90_separates_a_slow_route_from_a_fast_one(store):
@@ -71,8 +78,8 @@ def test_p90_separates_a_slow_route_from_a_fast_one(store):
         ("VISUALIZE COUNT WHERE service.name = users-api OR duration_ms > 338 SINCE 1h", 2),
         ("VISUALIZE COUNT WHERE service.name = users-api AND duration_ms > 338 SINCE 1h", 0),
         ("VISUALIZE COUNT SINCE 2h", 82),
-        ("VISUALIZE COUNT BETWEEN 2026-11-22T10:00:00Z AND 2026-11-22T11:00:00Z", 1),
-        ("VISUALIZE COUNT BETWEEN 2026-11-22T11:00:00Z AND 2026-11-22T11:30:00Z", 0),
+        (f"VISUALIZE COUNT BETWEEN {hours_ago(2)} AND {hours_ago(1)}", 1),
+        (f"VISUALIZE COUNT BETWEEN {hours_ago(1)} AND {hours_ago(0.5)}", 0),
     ],
 )
 def test_where_and_time_range(store, text, expected_count):
@@ -126,10 +133,10 @@ def test_series_are_one_per_group_over_time(store):
 
 def test_spans_of_a_table_row_and_of_a_heatmap_cell(store):
     text = "VISUALIZE COUNT GROUP BY name SINCE 1h"
-    row = q.spans(store, parse(text), {"group": {"name": "GET /fast"}}, now=NOW)
+    row = q.spans(store, parse(text), {"group": {"name": "GET /fast"}})
     assert len(row["rows"]) == 40 and {r[4] for r in row["rows"]} == {"GET /fast"}
     cell = q.spans(store, parse(text), {"time": [(NOW - timedelta(minutes=5)).isoformat(), NOW.isoformat()],
-                                        "field": "duration_ms", "range": [300, 305]}, now=NOW)  # fmt: skip
+                                        "field": "duration_ms", "range": [300, 305]})  # fmt: skip
     assert sorted(r[5] for r in cell["rows"]) == [300, 301, 302, 303, 304, 305]
 
 
@@ -160,19 +167,19 @@ def test_a_trace_is_every_span_with_its_fields(store):
         ("VISUALIZE COUNT LIMIT ten", "LIMIT takes a whole number at position 22"),
         ("VISUALIZE COUNT LIMIT 0", "LIMIT: at least 1"),
         ("VISUALIZE COUNT SINCE forever", "Expected a duration"),
-        ("VISUALIZE COUNT BETWEEN 2026-11-22T11:00:00Z AND 2026-11-22T10:00:00Z", "start must be before its end"),
+        (f"VISUALIZE COUNT BETWEEN {hours_ago(1)} AND {hours_ago(2)}", "start must be before its end"),
         ("VISUALIZE COUNT SINCE 1h extra", "Unexpected 'extra'"),
         ("VISUALIZE COUNT WHERE name in ()", "Expected a value"),
     ],
 )
 def test_bad_queries_say_what_is_wrong(store, text, complaint):
     with pytest.raises(q.QueryError, match=complaint.replace("(", r"\(").replace(")", r"\)")):
-        q.run(store, parse(text), now=NOW)
+        q.run(store, parse(text))
 
 
 def test_huge_ranges_granularities_and_limits_are_capped_with_a_message(store):
     result = answer(store, "VISUALIZE COUNT GROUP BY trace.trace_id LIMIT 100000 SINCE 30d GRANULARITY 1s")
-    assert result["range"]["start"] == "2026-11-20T12:00:00Z"
+    assert result["range"]["start"] == hours_ago(48)
     assert result["range"]["granularity_seconds"] * q.MAX_BUCKETS >= 48 * 3600
     assert len(result["table"]["rows"]) == 82  # every trace of the last 48 hours
     assert any("48 hours" in w for w in result["warnings"])
@@ -194,7 +201,7 @@ def test_values_are_bound_never_pasted_into_sql(store):
         "ORDER BY P90(duration_ms) DESC LIMIT 10 SINCE 15m",
         'VISUALIZE COUNT WHERE name = "GET /api/activities/@<handle>" SINCE 1h',
         'VISUALIZE HEATMAP(duration_ms) WHERE name in ("a b", c) OR app.user.found exists SINCE 2h GRANULARITY 1m',
-        "VISUALIZE COUNT BETWEEN 2026-11-22T10:00:00Z AND 2026-11-22T11:30:00Z",
+        f"VISUALIZE COUNT BETWEEN {hours_ago(2)} AND {hours_ago(0.5)}",
     ],
 )
 def test_text_form_round_trips(text):
@@ -217,7 +224,7 @@ def test_json_errors_name_the_place():
 
 
 def test_percentiles_match_python_on_random_data():
-    store = SpanStore()
+    store = SpanStore(clock=lambda: NOW)
     values = [random.uniform(0, 1000) for _ in range(500)]
     store.ingest([span(1 + i % 600, value, trace=i) for i, value in enumerate(values)])
     [[p90]] = answer(store, "VISUALIZE P90(duration_ms) SINCE 1h")["table"]["rows"]
@@ -225,6 +232,21 @@ def test_percentiles_match_python_on_random_data():
     rank = 0.9 * (len(ordered) - 1)
     expected = ordered[math.floor(rank)] + (ordered[math.ceil(rank)] - ordered[math.floor(rank)]) * (rank % 1)
     assert p90 == pytest.approx(expected)
+
+
+def test_retention_is_measured_on_the_stores_clock():
+    clock = [NOW - timedelta(days=90)]  # far behind the real clock: by the real one, every span is old
+    store = SpanStore(retention=timedelta(hours=48), clock=lambda: clock[0])
+
+    def aged(hours: float, trace: int) -> dict:
+        return span(0, 1, trace=trace) | {"timestamp": clock[0] - timedelta(hours=hours)}
+
+    store.ingest([aged(1, trace=1), aged(47, trace=2), aged(49, trace=3)])
+    kept = store.query('SELECT "trace.trace_id" FROM spans ORDER BY 1')[1]
+    assert kept == [(f"{1:032x}",), (f"{2:032x}",)]  # only the span older than 48 h on that clock is gone
+    clock[0] += timedelta(hours=2)
+    store.prune()
+    assert store.query('SELECT "trace.trace_id" FROM spans')[1] == [(f"{1:032x}",)]
 
 
 def test_the_store_bounds_duckdbs_memory(tmp_path):

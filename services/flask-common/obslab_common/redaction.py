@@ -5,7 +5,7 @@ each request replace such values on its span before the app runs, so no exporter
 them. (Request headers are not recorded at all: the lab sets none of the
 OTEL_INSTRUMENTATION_HTTP_CAPTURE_HEADERS_* variables; the X-Ray SDK records the URL without its
 query; the request log has the path only.) The collector redacts the same as a safety net
-(src/otel-collector/config.yaml, transform/redact)."""
+(collector/config.yaml, transform/redact)."""
 
 import re
 
