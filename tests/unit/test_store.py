@@ -1,6 +1,6 @@
 from datetime import timedelta
 
-from backend_flask.store import HOME_FEED_POSTED, MAX_POSTED, Store
+from backend_flask.store import HOME_FEED_POSTED, MAX_POSTED, MAX_REPLIES, Store
 
 
 def test_posted_activities_lead_the_home_feed_newest_first():
@@ -31,6 +31,27 @@ def test_reply_updates_the_activity_and_unknown_activities_get_none():
     activity = store.activity(garek)
     assert activity["replies_count"] == 1 and activity["replies"][0]["message"] == "Thank you"
     assert store.add_reply("00000000-0000-0000-0000-000000000000", "x", "y") is None
+
+
+def test_replies_are_capped_per_activity_oldest_first():
+    store = Store()
+    garek = "248959df-3079-4947-b847-9e0892d1bab4"
+    for i in range(MAX_REPLIES + 30):
+        store.add_reply(garek, "worf", f"r{i}")
+
+    activity = store.activity(garek)
+    assert activity["replies_count"] == len(activity["replies"]) == MAX_REPLIES
+    assert activity["replies"][0]["message"] == "r30" and activity["replies"][-1]["message"] == f"r{MAX_REPLIES + 29}"
+
+
+def test_messages_are_capped_per_conversation_oldest_first():
+    store = Store()
+    worf, me = {"handle": "worf", "display_name": "Worf"}, {"handle": "andrewbrown", "display_name": "Andrew Brown"}
+    for i in range(MAX_POSTED + 5):
+        store.add_message(me, worf, f"m{i}")
+
+    messages = store.messages_with("worf")
+    assert len(messages) == MAX_POSTED and messages[-1]["message"] == f"m{MAX_POSTED + 4}"
 
 
 def test_reads_are_copies():

@@ -1,6 +1,7 @@
 """Cruddur's data, kept in the process: the exercise's mock data (obslab_common's seed.json)
 plus what users post, so a POST shows up in the next GET. No database in this lab. Posted items
-are capped, so that a long load test cannot exhaust memory; the oldest go first. Times are fixed
+(activities, replies, messages) are capped, so that a long load test cannot exhaust memory; the
+oldest go first. Times are fixed
 when the process starts, so the mock data ages like real data."""
 
 import re
@@ -13,6 +14,9 @@ from datetime import UTC, datetime, timedelta
 from obslab_common import seed
 
 MAX_POSTED = 1000
+# Replies kept per activity, the newest: every reply to a seed activity stays in memory for as
+# long as the process runs, and each /home answer carries them (a long load test posts thousands).
+MAX_REPLIES = 100
 # How many posted activities the home feed shows before the exercise's three.
 HOME_FEED_POSTED = 20
 
@@ -145,6 +149,7 @@ class Store:
             if activity is None:
                 return None
             activity["replies"].append(reply)
+            del activity["replies"][:-MAX_REPLIES]
             activity["replies_count"] = len(activity["replies"])
             return deepcopy(reply)
 
