@@ -68,8 +68,12 @@ def trace_summaries(start: datetime, end: datetime, expression: str | None) -> d
     if expression:
         params["FilterExpression"] = expression
     answer = call("xray", "get_trace_summaries", **params)
-    return {"summaries": _jsonable(answer["TraceSummaries"][:TRACE_SUMMARIES_LIMIT]),
-            "processed": answer.get("TracesProcessedCount", 0)}  # fmt: skip
+    found = answer["TraceSummaries"]
+    # Only the first page, and of it the first TRACE_SUMMARIES_LIMIT: the page says when it stops.
+    return {"summaries": _jsonable(found[:TRACE_SUMMARIES_LIMIT]),
+            "processed": answer.get("TracesProcessedCount", 0),
+            "limit": TRACE_SUMMARIES_LIMIT,
+            "truncated": len(found) > TRACE_SUMMARIES_LIMIT or bool(answer.get("NextToken"))}  # fmt: skip
 
 
 def groups() -> dict:

@@ -3,7 +3,9 @@ in as the collector sends it, queries out, and clear errors for bad input."""
 
 import gzip
 import json
+import re
 import time
+from pathlib import Path
 
 import pytest
 
@@ -192,3 +194,20 @@ def test_each_page_has_the_navigation_and_its_script(client, path, script):
     html = page.get_data(as_text=True)
     assert f'<a href="{path}" class="current">' in html
     assert html.count('<a href="') >= 3 and f'src="/static/{script}"' in html and 'src="/static/common.js"' in html
+
+
+@pytest.mark.parametrize("path", ["/", "/xray", "/logs", "/api/fields", "/static/app.js"])
+def test_every_answer_forbids_inline_scripts_and_other_origins(client, path):
+    headers = client.get(path).headers
+    policy = dict(part.strip().split(" ", 1) for part in headers["Content-Security-Policy"].split(";"))
+    assert policy["script-src"] == "'self'" and policy["default-src"] == "'self'"
+    assert policy["object-src"] == "'none'" and headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_no_page_script_parses_strings_as_html():
+    # Telemetry reaches the pages as data; the scripts build elements (common.js's el) instead.
+    static = Path(console.__file__).with_name("static")
+    for script in static.glob("*.js"):
+        code = script.read_text()
+        found = re.findall(r"\.(innerHTML|outerHTML|insertAdjacentHTML)\b|document\.write", code)
+        assert found == [], f"{script.name}: {found}"

@@ -7,6 +7,7 @@ const OPERATORS = ["=", "!=", ">", ">=", "<", "<=", "exists", "does-not-exist", 
 const CLAUSE_WORDS = ["where", "group", "order", "limit", "since", "between", "granularity", "and", "or"];
 let fields = {};
 let lastText = "";
+let lastQuery = null;  // the JSON form of the query on screen, as the API understood it
 
 // --- The builder <-> the text form ---
 
@@ -19,9 +20,12 @@ function quoted(value) {
 function addFilter(filter = { field: "", op: "=", value: "" }) {
   const row = document.createElement("div");
   row.className = "filter";
-  row.innerHTML = `<input class="field" list="field-names" placeholder="field" size="18">
-    <select class="op">${OPERATORS.map((op) => `<option>${op}</option>`).join("")}</select>
-    <input class="value" placeholder="value" size="18"><button type="button" class="remove" title="remove">×</button>`;
+  row.append(
+    el("input", { class: "field", list: "field-names", placeholder: "field", size: 18 }), " ",
+    el("select", { class: "op" }, OPERATORS.map((op) => el("option", {}, op))), " ",
+    el("input", { class: "value", placeholder: "value", size: 18 }),
+    el("button", { type: "button", class: "remove", title: "remove" }, "×"),
+  );
   row.querySelector(".field").value = filter.field;
   row.querySelector(".op").value = filter.op;
   const value = filter.value === undefined || filter.value === null ? "" : filter.value;
@@ -67,7 +71,7 @@ function duration(seconds) {
 // Fill the builder from a query the API understood (after running typed text or an example).
 function fillBuilder(query) {
   $("#visualize").value = query.calculations.map((c) => (c.field ? `${c.op}(${c.field})` : c.op)).join(", ");
-  $("#filters").innerHTML = "";
+  fill($("#filters"));
   query.filters.forEach(addFilter);
   $("#combine").value = query.combine;
   $("#group-by").value = query.group_by.join(", ");
@@ -93,6 +97,7 @@ async function run(text) {
   try {
     const answer = await api("/api/query", { text });
     lastText = answer.text;
+    lastQuery = answer.query;
     $("#query-text").value = answer.text;
     fillBuilder(answer.query);
     await draw(answer);
@@ -110,7 +115,7 @@ function groupName(group) {
 
 function draw(answer) {
   const warnings = $("#warnings");
-  warnings.innerHTML = answer.warnings.map((w) => `<li>${escapeHtml(w)}</li>`).join("");
+  fill(warnings, answer.warnings.map((w) => el("li", {}, w)));
   show(warnings, answer.warnings.length > 0);
   show($("#results"), true);
   show($("#span-list"), false);
@@ -122,7 +127,7 @@ function draw(answer) {
 
 function drawCharts(answer) {
   const charts = $("#charts");
-  charts.innerHTML = "";
+  fill(charts);
   const labels = answer.table.columns.slice(answer.query.group_by.length);
   return labels.map((label) => {
     const div = document.createElement("div");
@@ -130,12 +135,12 @@ function drawCharts(answer) {
     div.dataset.calculation = label;
     charts.append(div);
     const traces = answer.series.map((series, i) => ({
-      x: series.times, y: series.values[label], name: groupName(series.group), type: "scatter",
+      x: series.times, y: series.values[label], name: plotText(groupName(series.group)), type: "scatter",
       mode: series.times.length > 1 ? "lines+markers" : "markers", line: { color: COLORS[i % COLORS.length], width: 2 },
       marker: { size: 5 },
     }));
     return Plotly.newPlot(div, traces, {
-      title: { text: label, x: 0.01, font: { size: 14 } }, height: 260, margin: { l: 50, r: 10, t: 36, b: 36 },
+      title: { text: plotText(label), x: 0.01, font: { size: 14 } }, height: 260, margin: { l: 50, r: 10, t: 36, b: 36 },
       showlegend: answer.series.length > 1, legend: { orientation: "h", y: -0.25 },
       xaxis: { type: "date", range: [answer.range.start, answer.range.end] }, yaxis: { rangemode: "tozero" },
     }, { displaylogo: false, responsive: true });
@@ -144,7 +149,7 @@ function drawCharts(answer) {
 
 function drawHeatmaps(answer) {
   const box = $("#heatmaps");
-  box.innerHTML = "";
+  fill(box);
   const drawn = [];
   for (const [label, heatmap] of Object.entries(answer.heatmaps)) {
     const div = document.createElement("div");
@@ -165,11 +170,11 @@ function drawHeatmaps(answer) {
       type: "heatmap", x: timeEdges.map((t) => new Date(t).toISOString()), y: heatmap.edges,
       z: heatmap.counts.map((row) => row.map((c) => (c ? c : null))),
       colorscale: "YlOrRd", reversescale: true, hoverongaps: false, xgap: 1, ygap: 1,
-      hovertemplate: `%{x}<br>${field} ≈ %{y:.3g}<br>%{z} spans<extra></extra>`, colorbar: { title: { text: "spans" } },
+      hovertemplate: `%{x}<br>${plotText(field).replace(/%/g, "&#37;")} ≈ %{y:.3g}<br>%{z} spans<extra></extra>`, colorbar: { title: { text: "spans" } },
     }], {
-      title: { text: `${label} (select a cell, or drag across cells, to list their spans)`, x: 0.01, font: { size: 14 } },
+      title: { text: `${plotText(label)} (select a cell, or drag across cells, to list their spans)`, x: 0.01, font: { size: 14 } },
       height: 340, margin: { l: 60, r: 10, t: 36, b: 36 }, dragmode: "select",
-      xaxis: { type: "date", range: [answer.range.start, answer.range.end] }, yaxis: { type: "log", title: { text: field } },
+      xaxis: { type: "date", range: [answer.range.start, answer.range.end] }, yaxis: { type: "log", title: { text: plotText(field) } },
     }, { displaylogo: false, responsive: true }));
     const bucketOf = (y) => centers.reduce((best, c, i) => (Math.abs(Math.log(c / y)) < Math.abs(Math.log(centers[best] / y)) ? i : best), 0);
     const listCells = (t0, t1, y0, y1) => {
@@ -196,34 +201,27 @@ function drawHeatmaps(answer) {
 
 function drawTable(answer) {
   const table = $("#result-table");
-  table.tHead.innerHTML = `<tr>${answer.table.columns.map((c) => `<th>${escapeHtml(c)}</th>`).join("")}</tr>`;
+  fill(table.tHead, el("tr", {}, answer.table.columns.map((c) => el("th", {}, c))));
   const groups = answer.query.group_by;
-  table.tBodies[0].innerHTML = "";
-  answer.table.rows.forEach((row) => {
-    const tr = document.createElement("tr");
-    tr.innerHTML = row.map((v, i) => `<td class="${i < groups.length ? "group" : "number"}">${escapeHtml(fmt(v))}</td>`).join("");
-    tr.onclick = () => {
+  fill(table.tBodies[0], answer.table.rows.map((row) => el("tr", {
+    onclick: () => {
       const group = Object.fromEntries(groups.map((g, i) => [g, row[i]]));
       listSpans(groups.length ? { group } : {}, groups.length ? `where ${groupName(group)}` : "");
-    };
-    table.tBodies[0].append(tr);
-  });
+    },
+  }, row.map((v, i) => el("td", { class: i < groups.length ? "group" : "number" }, fmt(v))))));
 }
 
 async function listSpans(narrow, what) {
   say("");
   try {
-    const answer = await api("/api/spans", { query: { text: lastText }, narrow });
+    // The query's JSON form, not its text: what is listed is exactly what was answered.
+    const answer = await api("/api/spans", { query: lastQuery, narrow });
     $("#span-list-what").textContent = `${what} (${answer.rows.length}${answer.rows.length === 100 ? ", slowest first" : ""})`;
-    const body = $("#span-list tbody");
-    body.innerHTML = "";
-    answer.rows.forEach(([time, traceId, , service, name, durationMs, error]) => {
-      const tr = document.createElement("tr");
-      tr.innerHTML = `<td>${escapeHtml(time.slice(11, 23))}</td><td>${escapeHtml(service)}</td><td>${escapeHtml(name)}</td>
-        <td class="number">${durationMs.toFixed(2)}</td><td>${error ? "error" : ""}</td><td><code>${traceId}</code></td>`;
-      tr.onclick = () => openTrace(traceId);
-      body.append(tr);
-    });
+    fill($("#span-list tbody"), answer.rows.map(([time, traceId, , service, name, durationMs, error]) => el("tr",
+      { onclick: () => openTrace(traceId) },
+      el("td", {}, time.slice(11, 23)), el("td", {}, service), el("td", {}, name),
+      el("td", { class: "number" }, durationMs.toFixed(2)), el("td", {}, error ? "error" : ""),
+      el("td", {}, el("code", {}, traceId)))));
     show($("#span-list"), true);
     $("#span-list").scrollIntoView({ behavior: "smooth", block: "start" });
   } catch (error) {
@@ -236,9 +234,9 @@ async function listSpans(narrow, what) {
 async function openTrace(traceId) {
   say("");
   try {
-    const trace = await api(`/api/traces/${traceId}`);
+    const trace = await api(`/api/traces/${encodeURIComponent(traceId)}`);
     drawWaterfall(trace);
-    history.replaceState(null, "", `?q=${encodeURIComponent(lastText)}&trace=${traceId}`);
+    history.replaceState(null, "", `?q=${encodeURIComponent(lastText)}&trace=${encodeURIComponent(traceId)}`);
   } catch (error) {
     say(error.message);
   }
@@ -246,10 +244,10 @@ async function openTrace(traceId) {
 
 function drawWaterfall(trace) {
   $("#trace-id").textContent = trace.trace_id;
-  $("#jaeger-link").href = trace.jaeger_url;
+  $("#jaeger-link").href = safeUrl(trace.jaeger_url);
   // The lab's trace ids are X-Ray's too (the time first): 1-<8 hex>-<24 hex>.
-  $("#xray-link").href = `/xray?trace=1-${trace.trace_id.slice(0, 8)}-${trace.trace_id.slice(8)}`;
-  $("#logs-link").href = `/logs?contains=${trace.trace_id}`;
+  $("#xray-link").href = `/xray?trace=${encodeURIComponent(`1-${trace.trace_id.slice(0, 8)}-${trace.trace_id.slice(8)}`)}`;
+  $("#logs-link").href = `/logs?contains=${encodeURIComponent(trace.trace_id)}`;
   const spans = trace.spans;
   const byId = Object.fromEntries(spans.map((s) => [s["trace.span_id"], s]));
   const children = {};
@@ -264,33 +262,33 @@ function drawWaterfall(trace) {
   const total = Math.max(end - start, 0.001);
   const services = [...new Set(spans.map((s) => s["service.name"]))];
   const box = $("#waterfall");
-  box.innerHTML = `<div class="legend">${services.map((s, i) => `<span><i style="background:${COLORS[i % COLORS.length]}"></i>${escapeHtml(s)}</span>`).join("")}
-    <span class="muted">${spans.length} spans, ${total.toFixed(2)} ms</span></div>`;
+  fill(box, el("div", { class: "legend" },
+    services.map((s, i) => el("span", {}, el("i", { style: { background: COLORS[i % COLORS.length] } }), s)),
+    el("span", { class: "muted" }, `${spans.length} spans, ${total.toFixed(2)} ms`)));
   const visit = (span, depth) => {
     const offset = ((Date.parse(span.timestamp) - start) / total) * 100;
     const width = Math.max((span.duration_ms / total) * 100, 0.3);
     const color = COLORS[services.indexOf(span["service.name"]) % COLORS.length];
-    const row = document.createElement("div");
-    row.className = `span-row${span.error ? " error" : ""}`;
-    row.setAttribute("role", "listitem");
-    row.dataset.spanId = span["trace.span_id"];
-    row.innerHTML = `<div class="span-label" style="padding-left:${depth * 14}px" title="${escapeHtml(span.name)}">
-        <b>${escapeHtml(span["service.name"])}</b> ${escapeHtml(span.name)}</div>
-      <div class="span-track"><div class="span-bar" style="left:${offset}%;width:${width}%;background:${color}"></div>
-        <span class="span-time" style="left:${Math.min(offset + width, 88)}%">${span.duration_ms.toFixed(2)} ms</span></div>`;
-    row.onclick = () => showSpan(span);
-    box.append(row);
+    box.append(el("div", {
+      class: `span-row${span.error ? " error" : ""}`, role: "listitem", dataset: { spanId: span["trace.span_id"] },
+      onclick: () => showSpan(span),
+    },
+    el("div", { class: "span-label", style: { paddingLeft: `${depth * 14}px` }, title: span.name },
+      el("b", {}, span["service.name"]), " ", span.name),
+    el("div", { class: "span-track" },
+      el("div", { class: "span-bar", style: { left: `${offset}%`, width: `${width}%`, background: color } }),
+      el("span", { class: "span-time", style: { left: `${Math.min(offset + width, 88)}%` } }, `${span.duration_ms.toFixed(2)} ms`))));
     (children[span["trace.span_id"]] || []).sort((a, b) => Date.parse(a.timestamp) - Date.parse(b.timestamp)).forEach((c) => visit(c, depth + 1));
   };
   roots.forEach((r) => visit(r, 0));
-  $("#span-detail").innerHTML = "";
+  fill($("#span-detail"));
   show($("#trace"), true);
   $("#trace").scrollIntoView({ behavior: "smooth", block: "start" });
 }
 
 function showSpan(span) {
-  const rows = Object.entries(span).map(([k, v]) => `<tr><th>${escapeHtml(k)}</th><td>${escapeHtml(fmt(v))}</td></tr>`).join("");
-  $("#span-detail").innerHTML = `<h3>${escapeHtml(span.name)}</h3><table class="attributes">${rows}</table>`;
+  fill($("#span-detail"), el("h3", {}, span.name),
+    el("table", { class: "attributes" }, Object.entries(span).map(([k, v]) => el("tr", {}, el("th", {}, k), el("td", {}, fmt(v))))));
 }
 
 // --- Start ---
@@ -300,10 +298,7 @@ async function start() {
     const catalogue = await api("/api/fields");
     fields = catalogue.fields;
     $("#store-size").textContent = `${catalogue.spans.toLocaleString()} spans stored`;
-    const list = document.createElement("datalist");
-    list.id = "field-names";
-    list.innerHTML = Object.keys(fields).map((f) => `<option value="${escapeHtml(f)}">`).join("");
-    document.body.append(list);
+    document.body.append(el("datalist", { id: "field-names" }, Object.keys(fields).map((f) => el("option", { value: f }))));
   } catch (error) {
     say(`The span store does not answer: ${error.message}`);
   }

@@ -21,8 +21,41 @@ function say(message) {
   show(box, Boolean(message));
 }
 
-function escapeHtml(text) {
-  return String(text).replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c]));
+// Everything the pages show came from telemetry someone sent: it goes into the page as text
+// nodes and attribute values, never through HTML parsing (no innerHTML anywhere).
+// el("td", { class: "number", dataset: { id }, style: { left: "3%" }, onclick: f }, "text", child)
+const SVG_NS = "http://www.w3.org/2000/svg";
+const SVG_TAGS = new Set(["svg", "g", "line", "path", "circle", "rect", "text", "defs", "marker", "title"]);
+
+function el(tag, props = {}, ...children) {
+  const node = SVG_TAGS.has(tag) ? document.createElementNS(SVG_NS, tag) : document.createElement(tag);
+  for (const [key, value] of Object.entries(props)) {
+    if (value === undefined || value === null || value === false) continue;
+    if (key === "style") Object.assign(node.style, value);
+    else if (key === "dataset") Object.assign(node.dataset, value);
+    else if (key.startsWith("on")) node.addEventListener(key.slice(2), value);
+    else node.setAttribute(key, String(value));
+  }
+  node.append(...children.flat(Infinity).filter((c) => c !== null && c !== undefined && c !== false)
+    .map((c) => (c instanceof Node ? c : String(c))));
+  return node;
+}
+
+// Replace an element's children (a table body, a list) with these.
+function fill(element, ...children) {
+  element.replaceChildren(...children.flat(Infinity).filter((c) => c !== null && c !== undefined && c !== false));
+  return element;
+}
+
+// Text for Plotly, which reads a few HTML tags in its labels (<b>, <a href>, <br>): entities
+// make it show them as they were written.
+function plotText(text) {
+  return String(text).replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" }[c]));
+}
+
+// A link inside the console (or to Jaeger): only http(s) and relative addresses become links.
+function safeUrl(url) {
+  return /^(https?:\/\/|\/)/i.test(String(url)) ? String(url) : "#";
 }
 
 function fmt(value) {

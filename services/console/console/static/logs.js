@@ -16,17 +16,20 @@ function query(extra = {}) {
 }
 
 function traceLinks(fields) {
+  // A log line is anyone's text: its ids are strings of any content until proven otherwise.
+  const otelId = typeof fields.otel_trace_id === "string" ? fields.otel_trace_id : "";
   const links = [];
-  if (fields.otel_trace_id) {
-    links.push(`<a class="to-console" href="/?trace=${fields.otel_trace_id}">spans</a>`);
-    links.push(`<a class="to-jaeger" target="_blank" rel="noopener" href="${jaeger}/trace/${fields.otel_trace_id}">Jaeger</a>`);
+  if (otelId) {
+    links.push(el("a", { class: "to-console", href: `/?trace=${encodeURIComponent(otelId)}` }, "spans"));
+    links.push(el("a", { class: "to-jaeger", target: "_blank", rel: "noopener",
+                         href: `${safeUrl(jaeger)}/trace/${encodeURIComponent(otelId)}` }, "Jaeger"));
   }
   // The OpenTelemetry path's segments are in X-Ray under the same id (the lab's ids are X-Ray's);
   // the X-Ray SDK's segments under xray_trace_id, when it sampled the request.
-  const xray = fields.xray_trace_id
-    || (fields.otel_trace_id ? `1-${fields.otel_trace_id.slice(0, 8)}-${fields.otel_trace_id.slice(8)}` : null);
-  if (xray) links.push(`<a class="to-xray" href="/xray?trace=${encodeURIComponent(xray)}">X-Ray</a>`);
-  return `${links.join(" · ")}<br><code>${escapeHtml(fields.otel_trace_id || "")}</code>`;
+  const xray = (typeof fields.xray_trace_id === "string" && fields.xray_trace_id)
+    || (otelId ? `1-${otelId.slice(0, 8)}-${otelId.slice(8)}` : null);
+  if (xray) links.push(el("a", { class: "to-xray", href: `/xray?trace=${encodeURIComponent(xray)}` }, "X-Ray"));
+  return [links.flatMap((link, i) => (i ? [" · ", link] : [link])), el("br"), el("code", {}, otelId)];
 }
 
 function addEvents(events, newestFirst) {
@@ -35,14 +38,13 @@ function addEvents(events, newestFirst) {
     if (seen.has(event.id)) return;
     seen.add(event.id);
     const f = event.fields || {};
-    const tr = document.createElement("tr");
-    tr.dataset.otelTraceId = f.otel_trace_id || "";
-    tr.title = event.message;
-    tr.innerHTML = event.fields
-      ? `<td>${escapeHtml(event.time.slice(11, 23))}</td><td>${escapeHtml(f.service || "")}</td><td>${escapeHtml(`${f.method || ""} ${f.path || ""}`)}</td>
-         <td class="${f.status >= 500 ? "bad" : ""}">${escapeHtml(String(f.status ?? ""))}</td><td class="number">${typeof f.duration_ms === "number" ? f.duration_ms.toFixed(2) : ""}</td>
-         <td>${traceLinks(f)}</td>`
-      : `<td>${escapeHtml(event.time.slice(11, 23))}</td><td colspan="5"><code>${escapeHtml(event.message)}</code></td>`;
+    const time = el("td", {}, event.time.slice(11, 23));
+    const tr = el("tr", { title: event.message, dataset: { otelTraceId: String(f.otel_trace_id || "") } }, event.fields
+      ? [time, el("td", {}, String(f.service || "")), el("td", {}, `${f.method || ""} ${f.path || ""}`),
+         el("td", { class: f.status >= 500 ? "bad" : "" }, String(f.status ?? "")),
+         el("td", { class: "number" }, typeof f.duration_ms === "number" ? f.duration_ms.toFixed(2) : ""),
+         el("td", {}, traceLinks(f))]
+      : [time, el("td", { colspan: 5 }, el("code", {}, event.message))]);
     if (newestFirst) body.prepend(tr); else body.append(tr);
   });
   $("#event-count").textContent = `(${body.rows.length}${$("#tail").checked ? ", live" : ""})`;
@@ -51,7 +53,7 @@ function addEvents(events, newestFirst) {
 async function search() {
   say("");
   seen = new Set();
-  $("#events tbody").innerHTML = "";
+  fill($("#events tbody"));
   try {
     const answer = await api(query());
     addEvents(answer.events.slice().reverse(), false);
@@ -77,10 +79,10 @@ async function tail() {
 async function loadGroups() {
   try {
     const answer = await api("/api/logs/groups");
-    $("#group").innerHTML = answer.groups.map((g) => `<option>${escapeHtml(g.name)}</option>`).join("");
+    fill($("#group"), answer.groups.map((g) => el("option", {}, g.name)));
     if (!answer.groups.length) return say("No log group yet.");
     const streams = await api(`/api/logs/groups/${encodeURIComponent($("#group").value)}/streams`);
-    $("#stream").innerHTML = `<option value="">all streams</option>${streams.streams.map((s) => `<option>${escapeHtml(s)}</option>`).join("")}`;
+    fill($("#stream"), el("option", { value: "" }, "all streams"), streams.streams.map((s) => el("option", {}, s)));
     await search();
   } catch (error) {
     say(error.message);

@@ -58,44 +58,52 @@ function drawMap(services) {
   Object.entries(columns).forEach(([d, list]) => list.forEach((s, i) => {
     position[s.ReferenceId] = [80 + (Number(d) * (width - 160)) / Math.max(levels - 1, 1), 60 + ((i + 0.5) * 220) / list.length];
   }));
-  let html = `<defs><marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="8" markerHeight="8" orient="auto">
-    <path d="M0,0 L10,5 L0,10 z" fill="#94a3b8"/></marker></defs>`;
+  const parts = [el("defs", {}, el("marker", { id: "arrow", viewBox: "0 0 10 10", refX: 10, refY: 5, markerWidth: 8, markerHeight: 8, orient: "auto" },
+    el("path", { d: "M0,0 L10,5 L0,10 z", fill: "#94a3b8" })))];
   services.forEach((s) => (s.Edges || []).forEach((e) => {
     const [x0, y0] = position[s.ReferenceId], [x1, y1] = position[e.ReferenceId] || [x0, y0];
     const count = (e.SummaryStatistics || {}).TotalCount || 0;
     const callee = byRef[e.ReferenceId];
-    html += `<g class="edge" data-source="${escapeHtml(s.Name)}" data-target="${escapeHtml(callee ? callee.Name : "")}" data-count="${count}">
-      <line x1="${x0 + 34}" y1="${y0}" x2="${x1 - 36}" y2="${y1}" stroke="#94a3b8" stroke-width="${1.5 + Math.min(count, 200) / 40}" marker-end="url(#arrow)"/>
-      <text x="${(x0 + x1) / 2}" y="${(y0 + y1) / 2 - 8}" text-anchor="middle" class="edge-label">${count} req</text></g>`;
+    const source = String(s.Name), target = callee ? String(callee.Name) : "";
+    parts.push(el("g", {
+      class: "edge", dataset: { source, target, count },
+      onclick: () => findTraces(source === "client" ? `service(${quote(target)})` : `edge(${quote(source)}, ${quote(target)})`),
+    },
+    el("line", { x1: x0 + 34, y1: y0, x2: x1 - 36, y2: y1, stroke: "#94a3b8", "stroke-width": 1.5 + Math.min(count, 200) / 40, "marker-end": "url(#arrow)" }),
+    el("text", { x: (x0 + x1) / 2, y: (y0 + y1) / 2 - 8, "text-anchor": "middle", class: "edge-label" }, `${count} req`)));
   }));
   services.forEach((s) => {
     const [x, y] = position[s.ReferenceId];
     const o = outcomes(s.SummaryStatistics);
-    let rings = `<circle cx="${x}" cy="${y}" r="30" fill="#fff" stroke="#cbd5e1" stroke-width="6"/>`;
+    const rings = [el("circle", { cx: x, cy: y, r: 30, fill: "#fff", stroke: "#cbd5e1", "stroke-width": 6 })];
     if (o && o.total) {
       let from = 0;
       OUTCOMES.forEach(([name, color]) => {
         const share = o[name] / o.total;
-        if (share > 0) rings += share >= 0.999 ? `<circle cx="${x}" cy="${y}" r="30" fill="none" stroke="${color}" stroke-width="6"/>`
-                                               : `<path d="${arc(x, y, 30, from, from + share)}" fill="none" stroke="${color}" stroke-width="6"/>`;
+        if (share > 0) rings.push(share >= 0.999 ? el("circle", { cx: x, cy: y, r: 30, fill: "none", stroke: color, "stroke-width": 6 })
+                                                 : el("path", { d: arc(x, y, 30, from, from + share), fill: "none", stroke: color, "stroke-width": 6 }));
         from += share;
       });
     }
-    const average = o && o.total ? `${((o.time / o.total) * 1000).toFixed(1)} ms · ${o.total} req` : s.Type;
-    html += `<g class="node" data-name="${escapeHtml(s.Name)}" data-type="${escapeHtml(s.Type)}" data-total="${o ? o.total : ""}"
-        data-faults="${o ? o.fault : ""}" data-errors="${o ? o.error : ""}">${rings}
-      <text x="${x}" y="${y + 4}" text-anchor="middle" class="node-type">${escapeHtml(s.Type === "client" ? "client" : s.Type.replace("AWS::", ""))}</text>
-      <text x="${x}" y="${y + 50}" text-anchor="middle" class="node-name">${escapeHtml(s.Name)}</text>
-      <text x="${x}" y="${y + 66}" text-anchor="middle" class="node-stats">${escapeHtml(average)}</text></g>`;
+    const name = String(s.Name), type = String(s.Type || "");
+    const average = o && o.total ? `${((o.time / o.total) * 1000).toFixed(1)} ms · ${o.total} req` : type;
+    parts.push(el("g", {
+      class: "node", dataset: { name, type, total: o ? o.total : "", faults: o ? o.fault : "", errors: o ? o.error : "" },
+      onclick: () => { if (type !== "client") findTraces(`service(${quote(name)})`); },
+    }, el("title", {}, name), rings,
+    el("text", { x, y: y + 4, "text-anchor": "middle", class: "node-type" }, type === "client" ? "client" : type.replace("AWS::", "")),
+    // Long names would run into their neighbours: the whole name is the node's tooltip.
+    el("text", { x, y: y + 50, "text-anchor": "middle", class: "node-name" }, name.length > 30 ? `${name.slice(0, 29)}…` : name),
+    el("text", { x, y: y + 66, "text-anchor": "middle", class: "node-stats" }, average)));
   });
-  html += `<g transform="translate(10, 285)">${OUTCOMES.map(([n, c], i) => `<rect x="${i * 90}" y="-9" width="10" height="10" fill="${c}"/><text x="${i * 90 + 14}" y="0" class="legend-text">${n}</text>`).join("")}</g>`;
-  svg.innerHTML = services.length ? html : `<text x="20" y="40">No traces in this time range${$("#group").value ? " and group" : ""}.</text>`;
-  svg.querySelectorAll(".node").forEach((g) => {
-    g.onclick = () => { if (g.dataset.type !== "client") findTraces(`service("${g.dataset.name}")`); };
-  });
-  svg.querySelectorAll(".edge").forEach((g) => {
-    g.onclick = () => findTraces(g.dataset.source === "client" ? `service("${g.dataset.target}")` : `edge("${g.dataset.source}", "${g.dataset.target}")`);
-  });
+  parts.push(el("g", { transform: "translate(10, 285)" }, OUTCOMES.map(([n, c], i) => [
+    el("rect", { x: i * 90, y: -9, width: 10, height: 10, fill: c }), el("text", { x: i * 90 + 14, y: 0, class: "legend-text" }, n)])));
+  fill(svg, services.length ? parts : el("text", { x: 20, y: 40 }, `No traces in this time range${$("#group").value ? " and group" : ""}.`));
+}
+
+// A string in a filter expression: quoted, its quotes and backslashes escaped.
+function quote(text) {
+  return `"${String(text).replace(/\\/g, "\\\\").replace(/"/g, '\\"')}"`;
 }
 
 async function loadMap() {
@@ -112,21 +120,20 @@ async function findTraces(expression) {
   const filter = $("#filter").value.trim();
   await load(async () => {
     const answer = await api(`/api/xray/traces?minutes=${minutes()}${filter ? `&filter=${encodeURIComponent(filter)}` : ""}`);
-    $("#trace-count").textContent = `${answer.summaries.length} traces match${filter ? ` ${filter}` : ""} (of ${answer.processed} in the time range)`;
-    const body = $("#traces tbody");
-    body.innerHTML = "";
-    answer.summaries.forEach((t) => {
+    const shown = answer.truncated
+      ? `The first ${answer.summaries.length} traces that match${filter ? ` ${filter}` : ""} (of ${answer.processed} in the time range); the list stops at ${answer.limit}: narrow the time range or the filter to see the rest`
+      : `${answer.summaries.length} traces match${filter ? ` ${filter}` : ""} (of ${answer.processed} in the time range)`;
+    $("#trace-count").textContent = shown;
+    fill($("#traces tbody"), answer.summaries.map((t) => {
       const http = t.Http || {};
       const flags = [t.HasFault && "fault", t.HasError && "error", t.HasThrottle && "throttle"].filter(Boolean).join(" ");
-      const tr = document.createElement("tr");
-      tr.dataset.traceId = t.Id;
-      tr.innerHTML = `<td>${escapeHtml((t.StartTime || "").slice(11, 19))}</td><td><code>${escapeHtml(t.Id)}</code></td>
-        <td class="number">${((t.ResponseTime || 0) * 1000).toFixed(1)}</td><td>${escapeHtml(`${http.HttpMethod || ""} ${http.HttpURL || ""}`)}</td>
-        <td class="${flags ? "bad" : ""}">${escapeHtml(String(http.HttpStatus || ""))} ${flags}</td>
-        <td>${escapeHtml((t.ServiceIds || []).map((s) => s.Name).join(", "))}</td>`;
-      tr.onclick = () => openTrace(t.Id);
-      body.append(tr);
-    });
+      return el("tr", { dataset: { traceId: t.Id }, onclick: () => openTrace(t.Id) },
+        el("td", {}, String(t.StartTime || "").slice(11, 19)), el("td", {}, el("code", {}, t.Id)),
+        el("td", { class: "number" }, ((t.ResponseTime || 0) * 1000).toFixed(1)),
+        el("td", {}, `${http.HttpMethod || ""} ${http.HttpURL || ""}`),
+        el("td", { class: flags ? "bad" : "" }, `${http.HttpStatus || ""} ${flags}`),
+        el("td", {}, (t.ServiceIds || []).map((s) => s.Name).join(", ")));
+    }));
     history.replaceState(null, "", `?filter=${encodeURIComponent(filter)}`);
   });
 }
@@ -140,8 +147,8 @@ async function openTrace(traceId) {
     const trace = await api(`/api/xray/traces/${encodeURIComponent(traceId)}`);
     const otelId = traceId.replace(/^1-/, "").replace("-", "");
     $("#timeline-id").textContent = traceId;
-    $("#to-console").href = `/?trace=${otelId}`;
-    $("#to-jaeger").href = `${(await api("/api/config")).jaeger_url}/trace/${otelId}`;
+    $("#to-console").href = `/?trace=${encodeURIComponent(otelId)}`;
+    $("#to-jaeger").href = `${safeUrl((await api("/api/config")).jaeger_url)}/trace/${encodeURIComponent(otelId)}`;
     $("#to-logs").href = `/logs?contains=${encodeURIComponent(traceId)}`;
     drawTimeline(trace.segments);
     show($("#timeline-section"), true);
@@ -161,28 +168,26 @@ function drawTimeline(segments) {
   const ids = new Set(entities.map((e) => e.id));
   const roots = [];
   segments.forEach((s) => (s.parent_id && ids.has(s.parent_id) ? (childrenOf[s.parent_id] ||= []).push(s) : roots.push(s)));
-  const box = $("#timeline");
-  box.innerHTML = "";
+  const box = fill($("#timeline"));
   const row = (entity, depth, tracer) => {
     const isSegment = entity.sent_by !== undefined;
     const offset = ((entity.start_time - start) / total) * 100;
     const width = Math.max((((entity.end_time || entity.start_time) - entity.start_time) / total) * 100, 0.3);
     const flags = ["fault", "error", "throttle"].filter((f) => entity[f] === true);
     const color = flags.includes("fault") ? "#dc2626" : flags.includes("error") ? "#f59e0b" : tracer === "OpenTelemetry" ? "#6366f1" : "#0ea5e9";
-    const div = document.createElement("div");
-    div.className = `span-row${isSegment ? " segment" : ""}`;
-    div.setAttribute("role", "listitem");
-    div.dataset.tracer = tracer;
-    div.dataset.name = entity.name;
-    div.innerHTML = `<div class="span-label" style="padding-left:${depth * 14}px">${isSegment ? `<span class="badge">${escapeHtml(tracer)}</span> ` : ""}
-        ${isSegment ? "<b>" : ""}${escapeHtml(entity.name)}${isSegment ? "</b>" : ""}${entity.namespace === "remote" ? " (remote)" : ""} ${flags.join(" ")}</div>
-      <div class="span-track"><div class="span-bar" style="left:${offset}%;width:${width}%;background:${color}"></div>
-        <span class="span-time" style="left:${Math.min(offset + width, 88)}%">${(((entity.end_time || entity.start_time) - entity.start_time) * 1000).toFixed(2)} ms</span></div>`;
-    div.onclick = () => {
+    const name = String(entity.name);
+    const onclick = () => {
       const detail = { annotations: entity.annotations, metadata: entity.metadata, http: entity.http, cause: entity.cause };
-      $("#entity-detail").textContent = `${entity.name}\n${JSON.stringify(detail, null, 2)}`;
+      $("#entity-detail").textContent = `${name}\n${JSON.stringify(detail, null, 2)}`;
     };
-    box.append(div);
+    box.append(el("div", { class: `span-row${isSegment ? " segment" : ""}`, role: "listitem", dataset: { tracer, name }, onclick },
+      el("div", { class: "span-label", style: { paddingLeft: `${depth * 14}px` } },
+        isSegment ? [el("span", { class: "badge" }, tracer), " ", el("b", {}, name)] : name,
+        entity.namespace === "remote" ? " (remote)" : "", ` ${flags.join(" ")}`),
+      el("div", { class: "span-track" },
+        el("div", { class: "span-bar", style: { left: `${offset}%`, width: `${width}%`, background: color } }),
+        el("span", { class: "span-time", style: { left: `${Math.min(offset + width, 88)}%` } },
+          `${(((entity.end_time || entity.start_time) - entity.start_time) * 1000).toFixed(2)} ms`))));
     subsegments(entity).forEach((sub) => {
       row(sub, depth + 1, tracer);
       (childrenOf[sub.id] || []).forEach((s) => row(s, depth + 2, s.sent_by));
@@ -197,22 +202,23 @@ function drawTimeline(segments) {
 async function loadGroups() {
   const answer = await api("/api/xray/groups");
   const select = $("#group"), chosen = select.value;
-  select.innerHTML = `<option value="">all traces</option>${answer.groups.filter((g) => g.GroupName !== "Default")
-    .map((g) => `<option>${escapeHtml(g.GroupName)}</option>`).join("")}`;
+  fill(select, el("option", { value: "" }, "all traces"),
+    answer.groups.filter((g) => g.GroupName !== "Default").map((g) => el("option", {}, g.GroupName)));
   select.value = chosen;
-  $("#group-filters").innerHTML = `<span class="muted">Groups:</span>${answer.groups.filter((g) => g.FilterExpression)
-    .map((g) => `<button type="button" data-group="${escapeHtml(g.GroupName)}" title="${escapeHtml(g.FilterExpression)}">${escapeHtml(g.GroupName)}: ${escapeHtml(g.FilterExpression)}</button>`).join("")}`;
-  document.querySelectorAll("[data-group]").forEach((b) => { b.onclick = () => findTraces(`group.name = "${b.dataset.group}"`); });
+  fill($("#group-filters"), el("span", { class: "muted" }, "Groups:"), answer.groups.filter((g) => g.FilterExpression).map((g) =>
+    el("button", { type: "button", dataset: { group: g.GroupName }, title: g.FilterExpression,
+                   onclick: () => findTraces(`group.name = ${quote(g.GroupName)}`) }, `${g.GroupName}: ${g.FilterExpression}`)));
 }
 
 async function loadSampling() {
   const answer = await api("/api/xray/sampling");
-  $("#rules tbody").innerHTML = answer.rules.map(({ SamplingRule: r }) => `<tr><td>${escapeHtml(r.RuleName)}</td><td class="number">${r.Priority}</td>
-    <td class="number">${r.ReservoirSize}</td><td class="number">${r.FixedRate}</td><td>${escapeHtml(r.ServiceName)}</td>
-    <td>${escapeHtml(r.HTTPMethod)}</td><td>${escapeHtml(r.URLPath)}</td></tr>`).join("");
-  $("#statistics tbody").innerHTML = answer.statistics.map((s) => `<tr><td>${escapeHtml(s.RuleName)}</td><td>${escapeHtml((s.Timestamp || "").slice(11, 19))}</td>
-    <td class="number">${s.RequestCount}</td><td class="number">${s.SampledCount}</td><td class="number">${s.BorrowCount}</td></tr>`).join("")
-    || `<tr><td colspan="5" class="muted">No client reported yet.</td></tr>`;
+  const number = (value) => el("td", { class: "number" }, value);
+  fill($("#rules tbody"), answer.rules.map(({ SamplingRule: r }) => el("tr", {}, el("td", {}, r.RuleName), number(r.Priority),
+    number(r.ReservoirSize), number(r.FixedRate), el("td", {}, r.ServiceName), el("td", {}, r.HTTPMethod), el("td", {}, r.URLPath))));
+  fill($("#statistics tbody"), answer.statistics.length
+    ? answer.statistics.map((s) => el("tr", {}, el("td", {}, s.RuleName), el("td", {}, String(s.Timestamp || "").slice(11, 19)),
+      number(s.RequestCount), number(s.SampledCount), number(s.BorrowCount)))
+    : el("tr", {}, el("td", { colspan: 5, class: "muted" }, "No client reported yet.")));
 }
 
 function refresh() {
