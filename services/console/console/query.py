@@ -16,7 +16,6 @@ NEEDS_NUMBER = {"SUM", "AVG", "P50", "P75", "P90", "P95", "P99", "HEATMAP"}
 FILTER_OPERATORS = {"=", "!=", ">", ">=", "<", "<=", "exists", "does-not-exist", "contains", "starts-with", "in"}
 NUMERIC_TYPES = {"BIGINT", "DOUBLE", "INTEGER"}
 DEFAULT_RANGE = timedelta(hours=2)
-MAX_RANGE = timedelta(hours=48)  # the store keeps no more
 MAX_BUCKETS = 300  # time buckets of a chart
 MAX_GROUPS = 1000
 DEFAULT_LIMIT = 100
@@ -121,9 +120,10 @@ def _list(body: dict, key: str) -> list:
 
 
 def _string(value: Any, where: str) -> str:
-    if not isinstance(value, str) or not value.strip():
+    # As written: a span's attribute key may have spaces around it, or be nothing but spaces.
+    if not isinstance(value, str) or not value:
         raise QueryError(f"{where}: a field name")
-    return value.strip()
+    return value
 
 
 def _calculation(value: Any, where: str) -> Calculation:
@@ -192,8 +192,9 @@ class Plan:
     warnings: list[str]
 
 
-def plan(query: Query, fields: dict[str, str], now: datetime) -> Plan:
-    """The query checked against the store's fields, its time range resolved against `now`."""
+def plan(query: Query, fields: dict[str, str], now: datetime, kept: timedelta) -> Plan:
+    """The query checked against the store's fields, its time range resolved against `now` and
+    cut to `kept`, how far back the store keeps spans."""
     warnings = []
     if not query.calculations:
         raise QueryError("VISUALIZE needs at least one calculation, such as COUNT")
@@ -228,9 +229,12 @@ def plan(query: Query, fields: dict[str, str], now: datetime) -> Plan:
     start = query.start or end - (query.since or DEFAULT_RANGE)
     if start >= end:
         raise QueryError("The time range is empty: its start must be before its end")
-    if end - start > MAX_RANGE:
-        start = end - MAX_RANGE
-        warnings.append("The time range was cut to the last 48 hours before its end: the store keeps no more")
+    if end - start > kept:
+        start = end - kept
+        warnings.append(
+            f"The time range was cut to the last {kept / timedelta(hours=1):g} hours before its end: "
+            "the store keeps no more"
+        )
     granularity = query.granularity or _auto_granularity(end - start)
     if (end - start) / granularity > MAX_BUCKETS:
         granularity = _auto_granularity(end - start)
@@ -342,7 +346,7 @@ def _aggregate(calc: Calculation) -> str:
 def run(store: SpanStore, query: Query) -> dict:
     """The query's answer: a table (one row per group), a series per group over time, and a
     heatmap per HEATMAP calculation."""
-    p = plan(query, store.fields(), store.now())
+    p = plan(query, store.fields(), store.now(), store.retention)
     where, params = _where(p)
     calcs = [c for c in query.calculations if c.op != "HEATMAP"]
     groups = [quote(g) for g in query.group_by]
@@ -446,7 +450,7 @@ def _heatmap(store: SpanStore, p: Plan, name: str) -> dict:
 def spans(store: SpanStore, query: Query, narrow: dict | None = None) -> dict:
     """The spans behind a part of an answer: a table row (group values), or a heatmap cell (a
     time bucket and a value range of a field). Slowest first."""
-    p = plan(query, store.fields(), store.now())
+    p = plan(query, store.fields(), store.now(), store.retention)
     extra = []
     narrow = narrow or {}
     if not isinstance(narrow, dict):

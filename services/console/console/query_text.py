@@ -88,8 +88,11 @@ class _Tokens:
         token = self.peek()
         if token is None or token[0] not in ("word", "string") or token[0] == "word" and token[1].lower() in CLAUSES:
             self.fail(f"Expected {what}")
+        name = _unquote(token[1]) if token[0] == "string" else token[1]
+        if not name:
+            self.fail(f"Expected {what}, not an empty name")
         self.index += 1
-        return _unquote(token[1]) if token[0] == "string" else token[1]
+        return name
 
 
 def _unquote(text: str) -> str:
@@ -248,17 +251,29 @@ def _format_value(value) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
+def _format_calculation(calculation: Calculation) -> str:
+    return calculation.op if calculation.field is None else f"{calculation.op}({_format_value(calculation.field)})"
+
+
+def _format_order_key(key: str, calculations: dict[str, Calculation]) -> str:
+    """A calculation of the query as VISUALIZE writes it; a field quoted where it would read as one."""
+    if key in calculations:
+        return _format_calculation(calculations[key])
+    text = _format_value(key)
+    return '"' + text + '"' if text.upper() in AGGREGATES else text
+
+
 def _format_seconds(seconds: float) -> str:
     for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
         if seconds >= size and seconds % size == 0:
             return f"{int(seconds // size)}{unit}"
-    return f"{seconds:g}s"
+    # Every digit a timedelta keeps (microseconds), and never an exponent, which durations lack.
+    return f"{seconds:.6f}".rstrip("0").rstrip(".") + "s"
 
 
 def format_query(query: Query) -> str:
     """The text form of a query (parse(format_query(q)) gives q back)."""
-    parts = ["VISUALIZE " + ", ".join(
-        c.op if c.field is None else f"{c.op}({_format_value(c.field)})" for c in query.calculations)]  # fmt: skip
+    parts = ["VISUALIZE " + ", ".join(_format_calculation(c) for c in query.calculations)]
     if query.filters:
         conditions = []
         for f in query.filters:
@@ -272,7 +287,9 @@ def format_query(query: Query) -> str:
     if query.group_by:
         parts.append("GROUP BY " + ", ".join(_format_value(g) for g in query.group_by))
     if query.order_by:
-        parts.append("ORDER BY " + ", ".join(f"{o.key} {'DESC' if o.descending else 'ASC'}" for o in query.order_by))
+        labels = {c.label: c for c in query.calculations}
+        orders = [f"{_format_order_key(o.key, labels)} {'DESC' if o.descending else 'ASC'}" for o in query.order_by]
+        parts.append("ORDER BY " + ", ".join(orders))
     if query.limit is not None:
         parts.append(f"LIMIT {query.limit}")
     if query.start and query.end:

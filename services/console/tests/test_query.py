@@ -170,6 +170,7 @@ def test_a_trace_is_every_span_with_its_fields(store):
         (f"VISUALIZE COUNT BETWEEN {hours_ago(1)} AND {hours_ago(2)}", "start must be before its end"),
         ("VISUALIZE COUNT SINCE 1h extra", "Unexpected 'extra'"),
         ("VISUALIZE COUNT WHERE name in ()", "Expected a value"),
+        ('VISUALIZE COUNT GROUP BY ""', "not an empty name at position 25"),
     ],
 )
 def test_bad_queries_say_what_is_wrong(store, text, complaint):
@@ -185,6 +186,15 @@ def test_huge_ranges_granularities_and_limits_are_capped_with_a_message(store):
     assert any("48 hours" in w for w in result["warnings"])
     assert any("granularity" in w for w in result["warnings"])
     assert any("LIMIT was cut" in w for w in result["warnings"])
+
+
+def test_the_range_cap_is_the_stores_retention():
+    store = SpanStore(retention=timedelta(hours=6), clock=lambda: NOW)
+    store.ingest([span(3600 * hours, 1, trace=hours) for hours in (1, 5, 7)])
+    result = answer(store, "VISUALIZE COUNT SINCE 30d")
+    assert result["range"]["start"] == hours_ago(6)
+    assert result["table"]["rows"] == [[2]]
+    assert any("last 6 hours" in w for w in result["warnings"])
 
 
 def test_values_are_bound_never_pasted_into_sql(store):
