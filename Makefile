@@ -22,7 +22,7 @@ up: images ## Start the lab and wait until it is healthy
 	@echo
 	@scripts/urls.sh
 
-down: ## Stop the lab (keeps Jaeger's traces)
+down: ## Stop the lab (keeps every store: traces, metrics, spans, queues, X-Ray, logs; make clean deletes them)
 	$(COMPOSE) down
 
 clean: ## Stop the lab and delete its data (every volume: traces, metrics, spans, queues, X-Ray, logs)
