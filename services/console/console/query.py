@@ -9,7 +9,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from console.store import SpanStore, quote
+from console.otlp import FIXED_FIELDS
+from console.store import MAPS, SpanStore, field_sql, quote
 
 AGGREGATES = {"COUNT", "COUNT_DISTINCT", "SUM", "AVG", "MIN", "MAX", "P50", "P75", "P90", "P95", "P99", "HEATMAP"}
 NEEDS_NUMBER = {"SUM", "AVG", "P50", "P75", "P90", "P95", "P99", "HEATMAP"}
@@ -191,6 +192,10 @@ class Plan:
     limit: int
     warnings: list[str]
 
+    def sql(self, name: str) -> str:
+        """A field of the query as SQL: a column, or its key in the attribute maps."""
+        return field_sql(name, self.fields[name])
+
 
 def plan(query: Query, fields: dict[str, str], now: datetime, kept: timedelta) -> Plan:
     """The query checked against the store's fields, its time range resolved against `now` and
@@ -301,7 +306,7 @@ def _where(p: Plan, extra: list[tuple[str, list]] = ()) -> tuple[str, list]:
     """The WHERE clause: the time range, the filters, and extra conditions (SQL we wrote, params)."""
     conditions, params = [], []
     for f in p.query.filters:
-        column, kind = quote(f.field), p.fields[f.field]
+        column, kind = p.sql(f.field), p.fields[f.field]
         if f.op == "exists":
             conditions.append(f"{column} IS NOT NULL")
         elif f.op == "does-not-exist":
@@ -332,10 +337,10 @@ def _where(p: Plan, extra: list[tuple[str, list]] = ()) -> tuple[str, list]:
     return sql, all_params
 
 
-def _aggregate(calc: Calculation) -> str:
+def _aggregate(p: Plan, calc: Calculation) -> str:
     if calc.op == "COUNT":
         return "count(*)"
-    column = quote(calc.field)
+    column = p.sql(calc.field)
     if calc.op == "COUNT_DISTINCT":
         return f"count(DISTINCT {column})"
     if calc.op.startswith("P"):
@@ -349,10 +354,10 @@ def run(store: SpanStore, query: Query) -> dict:
     p = plan(query, store.fields(), store.now(), store.retention)
     where, params = _where(p)
     calcs = [c for c in query.calculations if c.op != "HEATMAP"]
-    groups = [quote(g) for g in query.group_by]
+    groups = [p.sql(g) for g in query.group_by]
     table = {"columns": list(query.group_by) + [c.label for c in calcs], "rows": []}
     if calcs:
-        select = ", ".join(groups + [_aggregate(c) for c in calcs])
+        select = ", ".join(groups + [_aggregate(p, c) for c in calcs])
         sql = f"SELECT {select} FROM spans WHERE {where}"
         if groups:
             sql += f" GROUP BY {', '.join(groups)}"
@@ -380,7 +385,7 @@ def _bucket_sql() -> str:
 def _group_condition(p: Plan, values: list) -> tuple[str, list]:
     parts, params = [], []
     for name, value in zip(p.query.group_by, values, strict=True):
-        parts.append(f"{quote(name)} IS NOT DISTINCT FROM ?")
+        parts.append(f"{p.sql(name)} IS NOT DISTINCT FROM ?")
         params.append(value)
     return " AND ".join(parts), params
 
@@ -404,7 +409,7 @@ def _series(store: SpanStore, p: Plan, calcs: list[Calculation], rows: list[list
     for values in groups:
         extra = [_group_condition(p, values)] if values else []
         where, params = _where(p, extra)
-        sql = (f"SELECT {_bucket_sql()} AS t, {', '.join(_aggregate(c) for c in calcs)} FROM spans "
+        sql = (f"SELECT {_bucket_sql()} AS t, {', '.join(_aggregate(p, c) for c in calcs)} FROM spans "
                f"WHERE {where} GROUP BY t ORDER BY t")  # fmt: skip
         _, points = store.query(sql, [p.granularity.total_seconds(), p.start] + params)
         at = {point[0]: point[1:] for point in points}
@@ -423,7 +428,7 @@ def _heatmap(store: SpanStore, p: Plan, name: str) -> dict:
     """Counts of spans by time bucket (every bucket of the range) and value bucket (log-scaled
     between the smallest positive and the largest value; values at or below the smallest edge
     fall in the first bucket)."""
-    column = quote(name)
+    column = p.sql(name)
     where, params = _where(p, [(f"{column} IS NOT NULL", [])])
     [(low, high, total)] = store.query(
         f"SELECT min(CASE WHEN {column} > 0 THEN {column} END), max({column}), count(*) FROM spans WHERE {where}",
@@ -474,7 +479,7 @@ def spans(store: SpanStore, query: Query, narrow: dict | None = None) -> dict:
         if not isinstance(bounds, list) or len(bounds) != 2:
             raise QueryError("narrow.range: [low, high]")
         low, high = (coerce(b, "DOUBLE", name) for b in bounds)
-        extra.append((f"{quote(name)} >= ? AND {quote(name)} <= ?", [low, high]))
+        extra.append((f"{p.sql(name)} >= ? AND {p.sql(name)} <= ?", [low, high]))
     where, params = _where(p, extra)
     columns = ["timestamp", "trace.trace_id", "trace.span_id", "service.name", "name", "duration_ms", "error"]
     sql = (f"SELECT {', '.join(quote(c) for c in columns)} FROM spans WHERE {where} "
@@ -484,14 +489,20 @@ def spans(store: SpanStore, query: Query, narrow: dict | None = None) -> dict:
 
 
 def trace(store: SpanStore, trace_id: str) -> list[dict]:
-    """Every span of a trace with its fields that have a value, in start order."""
+    """Every span of a trace with its fields that have a value, then its attributes, in start
+    order. An attribute named like a fixed field is shown as "<key> (attribute)"."""
     columns, rows = store.query(f"SELECT * FROM spans WHERE {quote('trace.trace_id')} = ? ORDER BY timestamp",
                                 [trace_id.lower()])  # fmt: skip
-    return [
-        {name: _iso(value) if isinstance(value, datetime) else value
-         for name, value in zip(columns, row, strict=True) if value is not None}
-        for row in rows
-    ]  # fmt: skip
+    spans = []
+    for row in rows:
+        values = dict(zip(columns, row, strict=True))
+        span = {name: _iso(value) if isinstance(value, datetime) else value
+                for name in FIXED_FIELDS if (value := values[name]) is not None}  # fmt: skip
+        for column in MAPS.values():
+            for key, value in (values[column] or {}).items():
+                span[f"{key} (attribute)" if key in FIXED_FIELDS else key] = value
+        spans.append(span)
+    return spans
 
 
 def _iso(moment: datetime) -> str:

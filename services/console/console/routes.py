@@ -45,12 +45,18 @@ def receive_traces():
         return jsonify(error="unsupported_media_type",
                        message="Send OTLP/JSON (Content-Type: application/json; the collector's otlphttp exporter "
                                "with encoding: json)"), 415  # fmt: skip
-    rows = list(otlp.rows(_json_body()))
+    refused: list[str] = []
+    rows = list(otlp.rows(_json_body(), refused))
     try:
-        store().ingest(rows)
-    except duckdb.Error as error:
+        _, not_stored = store().ingest(rows)
+    except duckdb.Error as error:  # a passing condition (a full disk, say): the collector retries
         log.exception("could not store %d spans", len(rows))
         return jsonify(error="store_unavailable", message=f"The span store failed: {error}"), 503
+    refused += not_stored
+    if refused:
+        # OTLP's partial success: stored the rest; sending these again would not help.
+        message = "; ".join(refused[:5]) + (f" (and {len(refused) - 5} more)" if len(refused) > 5 else "")
+        return jsonify(partialSuccess={"rejectedSpans": len(refused), "errorMessage": message[:2000]})
     return jsonify({})
 
 
@@ -101,7 +107,9 @@ def get_trace(trace_id):
 
 @bp.get("/api/fields")
 def fields():
-    return jsonify(fields=store().fields(), spans=store().count())
+    """Every queryable field with its type, how many spans are stored, and what was capped (since
+    the console started) because it could not be kept whole."""
+    return jsonify(fields=store().fields(), spans=store().count(), capped=dict(store().capped))
 
 
 @bp.get("/api/config")

@@ -28,7 +28,7 @@ def span(seconds_ago: float, duration_ms: float, name: str = "GET /a", service: 
         "timestamp": NOW - timedelta(seconds=seconds_ago), "duration_ms": duration_ms,
         "trace.trace_id": f"{trace:032x}", "trace.span_id": f"{random.getrandbits(64):016x}",
         "trace.parent_id": None, "name": name, "service.name": service, "span.kind": "server",
-        "status_code": 0, "status_message": None, "error": False, "is_root": True, **attributes,
+        "status_code": 0, "status_message": None, "error": False, "is_root": True, "attributes": attributes,
     }  # fmt: skip
 
 

@@ -297,7 +297,9 @@ async function start() {
   try {
     const catalogue = await api("/api/fields");
     fields = catalogue.fields;
-    $("#store-size").textContent = `${catalogue.spans.toLocaleString()} spans stored`;
+    const capped = Object.entries(catalogue.capped || {});
+    $("#store-size").textContent = `${catalogue.spans.toLocaleString()} spans stored`
+      + (capped.length ? ` · capped since start: ${capped.map(([what, n]) => `${n.toLocaleString()} ${what}`).join(", ")}` : "");
     document.body.append(el("datalist", { id: "field-names" }, Object.keys(fields).map((f) => el("option", { value: f }))));
   } catch (error) {
     say(`The span store does not answer: ${error.message}`);
