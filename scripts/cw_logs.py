@@ -30,7 +30,7 @@ def format_event(event: dict) -> str:
             if isinstance(fields, dict)
             else event["message"]
         )
-    except ValueError:
+    except (ValueError, RecursionError):
         message = event["message"]
     return f"{when}  {event['logStreamName']}  {message}"
 

@@ -9,15 +9,22 @@ from xray_tree import sent_by
 
 def request_lines(logs, group: str, since_ms: int = 0) -> Iterator[tuple[str, dict]]:
     """(stream, line) of every request line in a CloudWatch log group since a time. (LocalStack's
-    filter patterns are unreliable, so every line is read and parsed here.)"""
+    filter patterns are unreliable, so every line is read and parsed here.) Anyone may write to
+    the group: a line that is not a JSON object is no request line, and is passed over."""
     for page in logs.get_paginator("filter_log_events").paginate(logGroupName=group, startTime=since_ms):
         for event in page["events"]:
-            yield event["logStreamName"], json.loads(event["message"])
+            try:
+                line = json.loads(event["message"])
+            except (ValueError, RecursionError):
+                continue
+            if isinstance(line, dict):
+                yield event["logStreamName"], line
 
 
 def logged_otel_trace_ids(logs, group: str, since_ms: int) -> set[str]:
     """The OpenTelemetry trace ids of the request lines in a CloudWatch log group since a time."""
-    return {line["otel_trace_id"] for _, line in request_lines(logs, group, since_ms) if line.get("otel_trace_id")}
+    ids = (line.get("otel_trace_id") for _, line in request_lines(logs, group, since_ms))
+    return {trace_id for trace_id in ids if isinstance(trace_id, str) and trace_id}
 
 
 def xray_tracers(xray, trace_ids: Iterable[str]) -> dict[str, set[str]]:

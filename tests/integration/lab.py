@@ -145,7 +145,7 @@ def request_lines(lab: "Lab", otel_trace_ids: set[str], count: int, timeout: flo
 
     def found():
         lines = read_request_lines(logs, group)
-        lines = [(stream, line) for stream, line in lines if line.get("otel_trace_id") in otel_trace_ids]
+        lines = [(stream, line) for stream, line in lines if str(line.get("otel_trace_id")) in otel_trace_ids]
         return lines if len(lines) >= count else None
 
     return eventually(found, f"{count} request lines in CloudWatch Logs", timeout)
