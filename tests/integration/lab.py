@@ -89,6 +89,11 @@ class Lab:
         return requests.request(endpoint.method, f"{self.backend}{endpoint.path}", json=endpoint.body,
                                 headers=ids["headers"] if ids else None, timeout=10)  # fmt: skip
 
+    def send_spans(self, spans: list[dict], resource: list[dict]) -> None:
+        """OTLP/JSON spans (one resource, one scope) to the collector, as an SDK sends them."""
+        body = {"resourceSpans": [{"resource": {"attributes": resource}, "scopeSpans": [{"spans": spans}]}]}
+        requests.post(f"{self.url('otel-collector', 4318)}/v1/traces", json=body, timeout=30).raise_for_status()
+
     def run_compose(self, *args: str, timeout: float = 300, env: dict | None = None) -> subprocess.CompletedProcess:
         """`docker compose <args>` in the test project (the session's environment selects it;
         `env` adds variables). A failure shows what compose said, and the services' recent logs."""

@@ -50,12 +50,8 @@ def hostile(lab) -> dict:
     ids = new_ids()
     otel_id, now = ids["otel_trace_id"], time.time()
     root, child = os.urandom(8).hex(), os.urandom(8).hex()
-    body = {"resourceSpans": [{
-        "resource": {"attributes": [{"key": "service.name", "value": {"stringValue": f"svc {HOSTILE}"}}]},
-        "scopeSpans": [{"spans": [_otlp_span(otel_id, root, None, time.time_ns()),
-                                  _otlp_span(otel_id, child, root, time.time_ns())]}],
-    }]}  # fmt: skip
-    requests.post(f"{lab.url('otel-collector', 4318)}/v1/traces", json=body, timeout=10).raise_for_status()
+    lab.send_spans([_otlp_span(otel_id, root, None, time.time_ns()), _otlp_span(otel_id, child, root, time.time_ns())],
+                   resource=[{"key": "service.name", "value": {"stringValue": f"svc {HOSTILE}"}}])  # fmt: skip
 
     # X-Ray, straight to its API: a segment of another trace, whose every free-text field is hostile.
     segment_trace = new_ids()["xray_trace_id"]

@@ -130,16 +130,7 @@ def test_the_collector_redacts_what_an_sdk_let_through(lab):
         "endTimeUnixNano": str(now),
         "attributes": [{"key": k, "value": {"stringValue": v}} for k, v in attributes.items()],
     }
-    body = {
-        "resourceSpans": [
-            {
-                "resource": {"attributes": [{"key": "service.name", "value": {"stringValue": "careless-sdk"}}]},
-                "scopeSpans": [{"spans": [span]}],
-            }
-        ]
-    }
-    otlp = lab.url("otel-collector", 4318)
-    requests.post(f"{otlp}/v1/traces", json=body, timeout=10).raise_for_status()
+    lab.send_spans([span], resource=[{"key": "service.name", "value": {"stringValue": "careless-sdk"}}])
     trace = lab.jaeger_trace(trace_id, {"careless-sdk"})
     tags = {tag["key"]: tag["value"] for tag in trace["spans"][0]["tags"]}
     assert _leaks(json.dumps(trace)) == []

@@ -195,7 +195,7 @@ class SpanStore:
         as its keys and its values (the map's two lists)."""
         prepared = {name: row.get(name) for name in FIXED_FIELDS}
         for name in TEXT_FIELDS:
-            if isinstance(prepared[name], str) and len(prepared[name]) > MAX_TEXT_CHARS:
+            if isinstance(prepared[name], str):
                 prepared[name] = self._text(prepared[name])
         attributes = row.get("attributes") or {}
         if len(attributes) > MAX_ATTRIBUTES:
@@ -207,9 +207,7 @@ class SpanStore:
                 continue
             kind = _kind(value)
             if kind == "VARCHAR":
-                value = str(value)
-                if len(value) > MAX_TEXT_CHARS:
-                    value = self._text(value)
+                value = self._text(str(value))
             if len(key) > MAX_TEXT_CHARS or "\x00" in key:
                 key = self._text(key.replace("\x00", "\ufffd"))
             # A dict: two keys cut to one prefix would give a map one key twice; the last wins.

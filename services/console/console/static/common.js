@@ -27,6 +27,12 @@ function say(message) {
 const SVG_NS = "http://www.w3.org/2000/svg";
 const SVG_TAGS = new Set(["svg", "g", "line", "path", "circle", "rect", "text", "defs", "marker", "title"]);
 
+// Children as append() takes them: nested lists flattened, absent ones (null, false) left out.
+function nodes(children) {
+  return children.flat(Infinity).filter((c) => c !== null && c !== undefined && c !== false)
+    .map((c) => (c instanceof Node ? c : String(c)));
+}
+
 function el(tag, props = {}, ...children) {
   const node = SVG_TAGS.has(tag) ? document.createElementNS(SVG_NS, tag) : document.createElement(tag);
   for (const [key, value] of Object.entries(props)) {
@@ -36,14 +42,13 @@ function el(tag, props = {}, ...children) {
     else if (key.startsWith("on")) node.addEventListener(key.slice(2), value);
     else node.setAttribute(key, String(value));
   }
-  node.append(...children.flat(Infinity).filter((c) => c !== null && c !== undefined && c !== false)
-    .map((c) => (c instanceof Node ? c : String(c))));
+  node.append(...nodes(children));
   return node;
 }
 
 // Replace an element's children (a table body, a list) with these.
 function fill(element, ...children) {
-  element.replaceChildren(...children.flat(Infinity).filter((c) => c !== null && c !== undefined && c !== false));
+  element.replaceChildren(...nodes(children));
   return element;
 }
 
