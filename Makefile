@@ -2,11 +2,22 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
-COMPOSE := docker compose
+# SCALE=1: the scale profile (compose.scale.yaml over compose.yaml; KAFKA_BROKERS=3 for three
+# brokers). Commands that stop or look at the lab use both files and every profile, so they
+# reach whichever profile runs.
+KAFKA_BROKERS ?= $(shell sed -n 's/^KAFKA_BROKERS=//p' .env)
+ifeq ($(KAFKA_BROKERS),3)
+export KAFKA_QUORUM_VOTERS := 1@kafka:9093,2@kafka-2:9093,3@kafka-3:9093
+export KAFKA_REPLICATION := 3
+export KAFKA_MIN_INSYNC := 2
+KAFKA_PROFILE := --profile kafka-3
+endif
+COMPOSE_ALL := docker compose -f compose.yaml -f compose.scale.yaml --profile '*'
+COMPOSE := docker compose $(if $(SCALE),-f compose.yaml -f compose.scale.yaml $(KAFKA_PROFILE))
 VENV := .venv
 PYTHON ?= python3
 
-.PHONY: help provision images up down clean ps logs urls load load-ui soak restart-drill xray cw-logs query bench bench-console test test-unit test-later lint format
+.PHONY: help provision images up down clean ps logs urls load load-ui soak restart-drill scale-drill xray cw-logs query bench bench-console test test-scale test-unit test-later lint format
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -17,22 +28,22 @@ provision: ## Make sure a Docker engine and Compose v2+ are there (installs them
 images: provision ## Make sure every upstream image exists: pulled, or built from pinned sources
 	@scripts/build-images.sh
 
-up: images ## Start the lab and wait until it is healthy
-	$(COMPOSE) up --detach --build --wait
+up: images ## Start the lab and wait until it is healthy (SCALE=1: the scale profile, see README)
+	$(COMPOSE) up --detach --build --wait --remove-orphans
 	@echo
 	@scripts/urls.sh
 
-down: ## Stop the lab (keeps every store: traces, metrics, spans, queues, X-Ray, logs; make clean deletes them)
-	$(COMPOSE) down
+down: ## Stop the lab, either profile (keeps every store: traces, metrics, spans, queues, X-Ray, logs; make clean deletes them)
+	$(COMPOSE_ALL) down
 
 clean: ## Stop the lab and delete its data (every volume: traces, metrics, spans, queues, X-Ray, logs)
-	$(COMPOSE) down --volumes --remove-orphans
+	$(COMPOSE_ALL) down --volumes --remove-orphans
 
 ps: ## Show the lab's containers and their health
-	$(COMPOSE) ps
+	$(COMPOSE_ALL) ps
 
 logs: ## Follow the logs of every service (make logs S=backend-flask for one)
-	$(COMPOSE) logs --follow --tail=100 $(S)
+	$(COMPOSE_ALL) logs --follow --tail=100 $(S)
 
 urls: ## Print every URL of the lab
 	@scripts/urls.sh
@@ -41,13 +52,20 @@ urls: ## Print every URL of the lab
 LOCUST := $(COMPOSE) --profile load run --rm --user $$(id -u):$$(id -g)
 REPORT = $$(date +%Y%m%d-%H%M%S)
 
-load: images ## Generate load headless (USERS, SPAWN_RATE, RUN_TIME override .env); reports in reports/locust/
+load: images ## Generate load headless (USERS, SPAWN_RATE, RUN_TIME override .env; WORKERS=N: a master and N workers); reports in reports/locust/
 	@. scripts/lib.sh && load_env && \
 	users=$${USERS:-$$LOCUST_USERS} rate=$${SPAWN_RATE:-$$LOCUST_SPAWN_RATE} time=$${RUN_TIME:-$$LOCUST_RUN_TIME} && \
 	report=$(REPORT) && mkdir -p reports/locust && \
-	echo "==> Locust: $$users users, $$rate/s spawn rate, for $$time (report: reports/locust/$$report.html)" && \
-	$(LOCUST) locust --headless --users $$users --spawn-rate $$rate --run-time $$time \
-	  --html $$report.html --csv $$report
+	echo "==> Locust: $$users users, $$rate/s spawn rate, for $$time$(if $(WORKERS), on $(WORKERS) workers) (report: reports/locust/$$report.html)" && \
+	$(if $(WORKERS),$(WORKERS_UP) &&) \
+	status=0 && $(LOCUST) $(if $(WORKERS),--use-aliases) locust --headless --users $$users --spawn-rate $$rate --run-time $$time \
+	  $(if $(WORKERS),--master --expect-workers $(WORKERS) --expect-workers-max-wait 120) \
+	  --html $$report.html --csv $$report || status=$$?; \
+	$(if $(WORKERS),$(WORKERS_DOWN);) exit $$status
+
+# Locust's workers (make load WORKERS=N) run beside the master and are removed after it.
+WORKERS_UP = $(COMPOSE) --profile load up --detach --scale locust-worker=$(WORKERS) locust-worker
+WORKERS_DOWN = $(COMPOSE) --profile load rm --stop --force locust-worker >/dev/null 2>&1
 
 load-ui: images ## Locust's web UI on http://127.0.0.1:8089 (Ctrl+C stops it)
 	@mkdir -p reports/locust
@@ -59,6 +77,9 @@ soak: images $(VENV)/.installed ## Locust at 50 users on the running lab, 10 min
 
 restart-drill: $(VENV)/.installed ## Restart each backend under traffic, then count what every store holds (DOWN=10 seconds)
 	@$(VENV)/bin/python scripts/restart_drill.py --down-seconds $${DOWN:-10}
+
+scale-drill: $(VENV)/.installed ## Scale profile: restart Kafka, an ingester, OpenSearch under traffic; every error and slow trace must reach Jaeger (DOWN=10)
+	@$(VENV)/bin/python scripts/scale_drill.py --down-seconds $${DOWN:-10}
 
 xray: $(VENV)/.installed ## Recent X-Ray traces as trees (FILTER='service("users-api")', MINUTES=15, LIMIT=10)
 	@$(VENV)/bin/python scripts/xray_tree.py
@@ -81,6 +102,10 @@ test: images $(VENV)/.installed ## Run all tests: unit tests, then the real stac
 	$(VENV)/bin/pytest
 	$(VENV)/bin/pytest tests/integration
 
+# The same integration suite against the scale profile (and its own tests, test_scale.py).
+test-scale: images $(VENV)/.installed ## Run the integration tests against the scale profile (Kafka, Jaeger's roles, OpenSearch)
+	OBSLAB_PROFILE=scale $(VENV)/bin/pytest tests/integration
+
 test-unit: $(VENV)/.installed ## Run the unit tests only (no Docker)
 	$(VENV)/bin/pytest
 
@@ -90,7 +115,8 @@ test-later: $(VENV)/.installed ## Run the unit tests with the clock 60 days ahea
 	@scripts/need-debian-package.sh faketime faketime
 	faketime -f +60d $(VENV)/bin/pytest
 
-SHELL_SCRIPTS := $(wildcard scripts/*.sh images/*/build.sh */offline-image/*.sh localstack/init/ready.d/*.sh)
+SHELL_SCRIPTS := $(wildcard scripts/*.sh images/*/build.sh */offline-image/*.sh localstack/init/ready.d/*.sh) \
+  kafka/offline-image/run kafka/offline-image/kafka-tool
 
 lint: $(VENV)/.installed ## Lint and format checks: ruff (Python), shellcheck (scripts), yamllint (YAML)
 	$(VENV)/bin/ruff check .

@@ -16,6 +16,8 @@ IMAGES=(
   "otel/opentelemetry-collector-contrib:$OTELCOL_VERSION    collector/offline-image"
   "amazon/aws-xray-daemon:$XRAY_DAEMON_VERSION              xray-daemon/offline-image"
   "prom/prometheus:v$PROMETHEUS_VERSION                     prometheus/offline-image"
+  "apache/kafka:$KAFKA_VERSION                              kafka/offline-image"
+  "opensearchproject/opensearch:$OPENSEARCH_VERSION         opensearch/offline-image"
 )
 # The Debian base the offline builds start from; only built when something has to be built.
 export BASE_IMAGE="debian:${DEBIAN_SUITE}-slim"

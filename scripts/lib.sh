@@ -78,3 +78,27 @@ go_module_source() {
   mkdir -p "$(dirname "$2")"
   cp -r "$dir" "$2.tmp" && chmod -R u+w "$2.tmp" && mv "$2.tmp" "$2"
 }
+
+# maven_classpath POM DEST [MVN ARGS...]: the runtime jars of POM's dependencies (from Maven
+# Central) copied into DEST. Resolved once per POM and arguments and kept in the cache; Maven's
+# own repository is in the cache too. Installs Maven and a JDK from Debian when missing (as root).
+maven_classpath() {
+  local pom="$1" dest="$2" key cached
+  shift 2
+  key=$( { cat "$pom"; echo "$@"; } | sha256sum | cut -c1-16)
+  cached="$OBSLAB_CACHE/maven-classpath/$key"
+  if [ ! -d "$cached" ]; then
+    if ! command -v mvn >/dev/null; then
+      [ "$(id -u)" -eq 0 ] || die "Maven is needed to build from Maven Central: install Maven and a JDK 17+"
+      info "installing Maven and a JDK from Debian"
+      apt_install maven default-jdk-headless
+    fi
+    info "resolving $(basename "$(dirname "$(dirname "$pom")")")'s jars from Maven Central"
+    rm -rf "$cached.tmp"
+    mvn --batch-mode --quiet -f "$pom" -Dmaven.repo.local="$OBSLAB_CACHE/maven" "$@" \
+      dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$cached.tmp"
+    mv "$cached.tmp" "$cached"
+  fi
+  mkdir -p "$dest"
+  cp "$cached"/*.jar "$dest/"
+}

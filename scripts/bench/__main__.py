@@ -3,7 +3,9 @@
 In order: start and stop times; memory at idle; freshness (request -> visible in each backend);
 instrumentation overhead under wrk, every path off then on (memory sampled under load); where
 that overhead goes (each path's CPU cost per request, in-process); telemetry capacity under
-telemetrygen. Prints one table and writes it, with the raw figures, to
+telemetrygen; then the scale profile (make up SCALE=1: start, memory, freshness in Jaeger, the
+Kafka tier's intake and OpenSearch's indexing, scripts/bench/scale.py) and the two profiles side
+by side. Prints one table and writes it, with the raw figures, to
 reports/bench/<time>.{md,json} (and latest.{md,json}).
 
 It runs its own copy of the lab, the compose project "obslab-bench" with fresh volumes, deleted
@@ -25,7 +27,7 @@ from pathlib import Path
 
 import footprint
 
-from . import capacity, freshness, lab, overhead, report, request_cost, start, tools
+from . import capacity, freshness, lab, overhead, report, request_cost, scale, start, tools
 from .report import Section, percentile
 
 # The targets this lab holds itself to (issue 11), on a 2-core machine with the load tool beside it.
@@ -34,6 +36,7 @@ TARGETS = {
     "idle RSS": 800,  # MiB, the whole lab
     "overhead ratio": 0.85,  # instrumented / uninstrumented throughput
     "Jaeger capacity": 10_000,  # spans/s, none lost
+    "scale intake": 20_000,  # spans/s into the Kafka tier, none lost (issue 21)
     "freshness p95": {  # seconds
         "Jaeger": 1.5,
         "X-Ray (OpenTelemetry path)": 3.0,
@@ -49,6 +52,8 @@ FULL = {
     "freshness_requests": 20,
     "rates": [1000, 2500, 5000, 10000, 15000, 20000],
     "step_seconds": 10,
+    "scale_rates": [5000, 10000, 20000, 40000],
+    "scale_seconds": 10,
 }
 QUICK = {
     "cost_requests": 500,
@@ -57,8 +62,10 @@ QUICK = {
     "freshness_requests": 8,
     "rates": [2000, 10000],
     "step_seconds": 5,
+    "scale_rates": [10000, 20000],
+    "scale_seconds": 5,
 }
-SECTIONS = ("start", "footprint", "freshness", "overhead", "paths", "capacity")
+SECTIONS = ("start", "footprint", "freshness", "overhead", "paths", "capacity", "scale")
 
 
 MIB = footprint.MIB
@@ -195,6 +202,87 @@ def capacity_section(steps: list[capacity.Step]) -> Section:
     return section
 
 
+def _p50_p95(times: list[float | None]) -> str:
+    found = [t for t in times if t is not None]
+    if not found:
+        return "none seen"
+    missing = len(times) - len(found)
+    return f"{percentile(found, 50):.2f} / {percentile(found, 95):.2f} s" + (f" ({missing} missing)" if missing else "")
+
+
+def scale_section(raw: dict) -> Section:
+    section = Section(
+        "Scale profile",
+        "make up SCALE=1 with SAMPLING_PERCENT=100 (every span indexed); telemetrygen "
+        f"({scale.WORKERS} workers, two spans a trace) straight into Jaeger's collector role at stepped "
+        "rates; intake: accepted spans all produced to Kafka, none refused (the role's own metrics); "
+        "indexing: OpenSearch's span count polled every second until it holds the step's spans "
+        "(scripts/bench/scale.py)",
+    )
+    section.add("make up SCALE=1, warm, to healthy", f"{raw['start']['make up SCALE=1']:.1f} s")
+    section.add("make down (scale profile)", f"{raw['start']['make down']:.1f} s")
+    section.add("idle RSS, whole lab", _mib(sum(raw["idle_rss"].values())))
+    for name, size in raw["idle_rss"].items():
+        section.add(f"idle RSS, {name}", _mib(size))
+    section.add("request → visible in Jaeger, p50 / p95", _p50_p95(raw["freshness"]))
+    steps = [scale.Burst(**step) for step in raw["capacity"]]
+    lossless = [step.intake_rate for step in steps if step.lossless_intake]
+    best = max(lossless, default=None)
+    target = TARGETS["scale intake"]
+    section.add(
+        "intake into Kafka, none lost",
+        f"{best:,.0f} spans/s" if best else "lost spans at every step",
+        f"≥ {target:,} spans/s",
+        best is not None and best >= target,
+    )
+    for step in steps:
+        rate = f"{step.indexing_rate:,.0f} spans/s" if step.indexing_rate else "did not finish"
+        drain = f"{step.drain_seconds:.0f} s" if step.drain_seconds is not None else f"> {scale.DRAIN_TIMEOUT} s"
+        section.add(
+            f"step {step.rate:,}/s asked",
+            f"accepted {step.intake_rate:,.0f}/s ({step.accepted:,}), refused {step.refused:,}, "
+            f"to Kafka {step.to_kafka:,}; indexed at {rate}; backlog drained {drain} after the load",
+        )
+    return section
+
+
+def side_by_side_section(raw: dict) -> Section:
+    """The figures both profiles have, in one place."""
+    section = Section("Laptop and scale profiles side by side", "the same run's figures, laptop / scale")
+    laptop, scaled = raw, raw["scale"]
+    if "start" in laptop:
+        section.add("make up, warm", f"{laptop['start']['make up']:.1f} / {scaled['start']['make up SCALE=1']:.1f} s")
+    if "idle_rss" in laptop:
+        totals = (_mib(sum(laptop["idle_rss"].values())), _mib(sum(scaled["idle_rss"].values())))
+        section.add("idle RSS, whole lab", " / ".join(totals))
+    if "freshness" in laptop:
+        section.add(
+            "request → visible in Jaeger, p50 / p95",
+            f"{_p50_p95(laptop['freshness']['Jaeger'])} / {_p50_p95(scaled['freshness'])}",
+        )
+    if "capacity" in laptop:
+        steps = [capacity.Step(**step) for step in laptop["capacity"]]
+        best_laptop = capacity.capacity(steps, "Jaeger")
+        lossless = [scale.Burst(**s).intake_rate for s in scaled["capacity"] if scale.Burst(**s).lossless_intake]
+        best_scale = max(lossless, default=None)
+        section.add(
+            "spans/s into Jaeger's path, none lost",
+            f"{best_laptop or 0:,} (collector → Badger) / {best_scale or 0:,.0f} (collector role → Kafka)",
+        )
+    return section
+
+
+def measure_scale(telemetrygen: Path, settings: dict, log: Path) -> dict:
+    """The scale profile's figures (raw); leaves the scale profile running."""
+    raw: dict = {"start": scale.start(log)}
+    time.sleep(20)
+    raw["idle_rss"] = scale.idle_rss()
+    raw["freshness"] = scale.jaeger_freshness(settings["freshness_requests"])
+    steps = scale.capacity(telemetrygen, settings["scale_rates"], settings["scale_seconds"], log)
+    raw["capacity"] = [asdict(step) for step in steps]
+    return raw
+
+
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(
         prog="make bench", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -216,7 +304,7 @@ def main(argv: list[str]) -> int:
         flush=True,
     )
     wrk = tools.wrk() if "overhead" not in args.skip else ""
-    telemetrygen = tools.telemetrygen() if "capacity" not in args.skip else None
+    telemetrygen = tools.telemetrygen() if {"capacity", "scale"} - set(args.skip) else None
     if users_lab_was_up:
         print(f"==> Stopping your lab ({users_lab}; its data is kept) to free the ports", flush=True)
         lab.run(["make", "down"], log=log)
@@ -225,7 +313,7 @@ def main(argv: list[str]) -> int:
         return _run(args, settings, stamp, folder, log, wrk, telemetrygen)
     finally:
         print(f"==> Deleting the benchmark's lab ({lab.BENCH_PROJECT}) and its volumes", flush=True)
-        lab.run(["docker", "compose", "down", "--volumes", "--remove-orphans"], log=log)
+        lab.run([*scale.COMPOSE, "--profile", "*", "down", "--volumes", "--remove-orphans"], log=log)
         os.environ["COMPOSE_PROJECT_NAME"] = users_lab
         if users_lab_was_up:
             print(f"==> Starting your lab ({users_lab}) again", flush=True)
@@ -282,6 +370,10 @@ def _run(args, settings: dict, stamp: str, folder: Path, log: Path, wrk: str, te
         steps = capacity.measure(telemetrygen, settings["rates"], settings["step_seconds"], log)
         raw["capacity"] = [asdict(s) for s in steps]
         sections.append(capacity_section(steps))
+    if step("scale", "Scale profile: make up SCALE=1, memory, freshness, Kafka intake, OpenSearch indexing"):
+        raw["scale"] = measure_scale(telemetrygen, settings, log)
+        sections.append(scale_section(raw["scale"]))
+        sections.append(side_by_side_section(raw))
 
     about = {
         "finished": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),

@@ -77,8 +77,9 @@ def _prometheus():
     return check
 
 
-def measure(count: int) -> dict[str, list[float | None]]:
-    """{backend: seconds per request (None: not seen within TIMEOUT_SECONDS)}."""
+def measure(count: int, only: set[str] | None = None) -> dict[str, list[float | None]]:
+    """{backend: seconds per request (None: not seen within TIMEOUT_SECONDS)}; `only`: those
+    backends."""
     started = time.time()
     checks = {
         "Jaeger": _jaeger,
@@ -88,6 +89,7 @@ def measure(count: int) -> dict[str, list[float | None]]:
         "Prometheus": _prometheus(),
         "console": _console,
     }
+    checks = {backend: check for backend, check in checks.items() if only is None or backend in only}
     sent: dict[str, tuple[dict, float]] = {}
     seen: dict[str, dict[str, float]] = {backend: {} for backend in checks}
     lock = threading.Lock()

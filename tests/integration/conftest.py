@@ -1,5 +1,6 @@
-"""The real lab (compose.yaml), brought up once per test session with testcontainers.
-It is torn down at the end of the session, also when tests fail or start-up fails."""
+"""The real lab (compose.yaml; with compose.scale.yaml over it when OBSLAB_PROFILE=scale), brought
+up once per test session with testcontainers. It is torn down at the end of the session, also
+when tests fail or start-up fails."""
 
 import sys
 
@@ -8,7 +9,7 @@ from playwright.sync_api import sync_playwright
 from testcontainers.compose import DockerCompose
 
 from .browser import CHROMIUM, LAUNCH_FLAGS
-from .lab import ENV_FILE, ROOT, TEST_ENV, Lab
+from .lab import COMPOSE_FILES, ENV_FILE, ROOT, TEST_ENV, Lab
 
 
 def _print_logs(compose: DockerCompose) -> None:
@@ -28,7 +29,7 @@ def lab():
             env.delenv(key, raising=False)
         for key, value in TEST_ENV.items():
             env.setenv(key, value)
-        compose = DockerCompose(ROOT, compose_file_name="compose.yaml", build=True, wait=True)
+        compose = DockerCompose(ROOT, compose_file_name=COMPOSE_FILES, build=True, wait=True)
         try:
             compose.start()
             yield Lab(compose)

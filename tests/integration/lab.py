@@ -33,6 +33,17 @@ TEST_ENV = {
     **{key: "" for key in ENV_FILE if key.endswith("_PORT")},
 }
 
+# OBSLAB_PROFILE=scale (make test-scale): the same suite against the scale profile
+# (compose.scale.yaml over compose.yaml). Its ingesters keep every trace there, so that what the
+# suite expects in Jaeger does not depend on tail sampling's draw; tests/integration/test_scale.py
+# changes that where it tests sampling itself.
+PROFILE = os.environ.get("OBSLAB_PROFILE", "laptop")
+if PROFILE not in ("laptop", "scale"):
+    raise SystemExit(f"OBSLAB_PROFILE is {PROFILE!r}: laptop or scale")
+COMPOSE_FILES = ["compose.yaml", "compose.scale.yaml"] if PROFILE == "scale" else ["compose.yaml"]
+if PROFILE == "scale":
+    TEST_ENV["SAMPLING_PERCENT"] = "100"
+
 T = TypeVar("T")
 
 

@@ -133,3 +133,21 @@ def test_rounds_combine_into_one_figure_per_mode_and_a_ratio_per_round():
     assert together.p99_ms == 70.0  # the median of the rounds'
     assert together.cpu_us_per_request == 1700  # weighted by requests
     assert overhead.round_ratios({"on": on, "off": off}) == [0.5, 0.75]
+
+
+def test_a_scale_step_counts_as_lossless_only_when_kafka_got_every_accepted_span():
+    from bench import scale
+
+    step = scale.Burst(rate=10_000, seconds=10, accepted=100_000, to_kafka=100_000, load_seconds=10.0)
+    assert step.lossless_intake and step.intake_rate == 10_000
+    for lost in ({"refused": 1}, {"kafka_failed": 1}, {"to_kafka": 99_999}, {"accepted": 0, "to_kafka": 0}):
+        assert not scale.Burst(**{**step.__dict__, **lost}).lossless_intake, lost
+
+
+def test_the_indexing_rate_spans_the_load_and_the_drain():
+    from bench import scale
+
+    step = scale.Burst(rate=20_000, seconds=10, accepted=200_000, to_kafka=200_000, indexed=200_000,
+                       load_seconds=10.0, drain_seconds=30.0)  # fmt: skip
+    assert step.indexing_rate == 5_000
+    assert scale.Burst(rate=1, seconds=1, drain_seconds=None).indexing_rate is None

@@ -135,6 +135,47 @@ def test_the_docs_name_the_versions_of_env():
         "otel/opentelemetry-collector-contrib": env["OTELCOL_VERSION"],
         "amazon/aws-xray-daemon": env["XRAY_DAEMON_VERSION"],
         "prom/prometheus": f"v{env['PROMETHEUS_VERSION']}",
+        "apache/kafka": env["KAFKA_VERSION"],
+        "opensearchproject/opensearch": env["OPENSEARCH_VERSION"],
     }
     assert f"`github.com/jaegertracing/jaeger@{env['JAEGER_SOURCE_TAG']}`" in table
     assert f"Jaeger runs {env['JAEGER_VERSION']}," in (ROOT / "README.md").read_text()
+
+
+def _compose_references(text: str) -> set[str]:
+    """Variables a compose file takes from the environment without a default of its own."""
+    return set(re.findall(r"\$\{([A-Z_][A-Z0-9_]*)\}", text))
+
+
+@pytest.mark.parametrize("compose_file", ["compose.yaml", "compose.scale.yaml"])
+def test_compose_takes_every_variable_it_names_from_env(compose_file):
+    # A variable missing from .env is an empty string to compose, silently.
+    missing = _compose_references((ROOT / compose_file).read_text()) - set(lab_env.env_file())
+    assert missing == set()
+
+
+@pytest.mark.parametrize(
+    ("config", "service"),
+    [("collector.yaml", "jaeger-collector"), ("ingester.yaml", "jaeger-ingester"), ("query-opensearch.yaml", "jaeger")],
+)
+def test_each_jaeger_role_gets_the_variables_its_config_reads(config, service):
+    wanted = set(re.findall(r"\$\{env:([A-Z_]+)\}", (ROOT / "jaeger" / config).read_text()))
+    given = set(_yaml(ROOT / "compose.scale.yaml")["services"][service].get("environment", {}))
+    assert wanted and wanted <= given
+
+
+def test_the_edge_collector_sends_jaeger_its_spans_in_both_profiles():
+    laptop = _yaml(ROOT / "compose.yaml")["services"]["otel-collector"]["environment"]["JAEGER_OTLP_ENDPOINT"]
+    scale = _yaml(ROOT / "compose.scale.yaml")["services"]["otel-collector"]["environment"]["JAEGER_OTLP_ENDPOINT"]
+    assert (laptop, scale) == ("jaeger:4317", "jaeger-collector:4317")
+    receivers = _yaml(ROOT / "jaeger" / "collector.yaml")["receivers"]["otlp"]["protocols"]
+    assert receivers["grpc"]["endpoint"].endswith(":4317")
+
+
+def test_the_ingesters_and_the_query_role_read_and_write_the_same_indices():
+    # A prefix on one side only splits the store in two: each role sees half of it.
+    def backend(config):
+        [store] = _yaml(ROOT / "jaeger" / config)["extensions"]["jaeger_storage"]["backends"].values()
+        return store["opensearch"]["indices"]
+
+    assert backend("ingester.yaml") == backend("query-opensearch.yaml")

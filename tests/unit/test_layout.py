@@ -14,12 +14,20 @@ ROOT = Path(__file__).resolve().parents[2]
 CARD_TOP_LEVEL = ["services", "collector", "jaeger", "localstack", "loadtest", "compose.yaml", "Makefile", "tests"]
 COMPONENTS = [
     "services/backend-flask", "services/users-api", "services/flask-common", "services/console",
-    "collector", "jaeger", "localstack", "loadtest", "prometheus", "xray-daemon",
+    "collector", "jaeger", "localstack", "loadtest", "prometheus", "xray-daemon", "kafka", "opensearch",
 ]  # fmt: skip
 
 
 def _compose() -> dict:
-    return yaml.safe_load((ROOT / "compose.yaml").read_text())
+    """compose.yaml with the scale profile's services laid over it (compose.scale.yaml)."""
+    laptop = yaml.safe_load((ROOT / "compose.yaml").read_text())
+    scale = yaml.safe_load((ROOT / "compose.scale.yaml").read_text())
+    services = dict(laptop["services"])
+    for name, service in scale["services"].items():
+        merged = {**services.get(name, {}), **service}
+        merged["volumes"] = services.get(name, {}).get("volumes", []) + service.get("volumes", [])
+        services[name] = merged
+    return {"services": services}
 
 
 def test_the_top_level_is_the_design_cards():

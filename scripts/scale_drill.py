@@ -1,0 +1,246 @@
+"""Scale drill: traces with an error, slow traces and ordinary ones flow into the scale profile
+while Kafka, one Jaeger ingester and OpenSearch restart in turn; afterwards, which of them
+Jaeger answers for.
+
+    python scripts/scale_drill.py [--down-seconds 10] [--rate 6]     (make scale-drill)
+
+Runs against `make up SCALE=1`. The traces go to the edge collector as an SDK sends them
+(OTLP/HTTP), so they take the whole path: collector role, Kafka, ingesters with tail sampling,
+OpenSearch, Jaeger's query role. Tail sampling keeps every trace with an error and every trace
+slower than SAMPLING_SLOW_MS: the drill fails if one of those is missing. Ordinary traces are
+kept by chance (SAMPLING_PERCENT), so they are counted, not required.
+tests/integration/test_scale.py runs the same drill on a shorter schedule.
+"""
+
+import argparse
+import os
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import requests
+from restart_drill import Lab as ComposeLab
+from restart_drill import during
+from restart_drill import restart as restart_service
+
+import lab_env
+
+SCALE_COMPOSE = ("docker", "compose", "-f", "compose.yaml", "-f", "compose.scale.yaml")
+KINDS = ("error", "slow", "ordinary")
+# What tail sampling promises to keep.
+PROMISED = ("error", "slow")
+# Restarted in this order: the broker, one ingester (the first replica), the store.
+INGESTER = "jaeger-ingester-1"
+PHASES = ("kafka", INGESTER, "opensearch")
+
+
+@dataclass
+class ScaleLab:
+    """Where the drill finds the scale profile."""
+
+    collector: str  # the edge collector's OTLP/HTTP address
+    jaeger: str
+    compose: ComposeLab  # how to run docker compose for it
+    project: str  # compose project name (container names start with it)
+
+
+def trace(kind: str, slow_ms: int) -> tuple[str, dict]:
+    """A two-span trace of this kind as OTLP/JSON: (trace id, request body)."""
+    trace_id, root_id, child_id = os.urandom(16).hex(), os.urandom(8).hex(), os.urandom(8).hex()
+    duration_ms = 2 * slow_ms if kind == "slow" else 5
+    end = time.time_ns()
+    start = end - duration_ms * 1_000_000
+    status = {"code": 2, "message": "drill"} if kind == "error" else {}
+    spans = [
+        {"traceId": trace_id, "spanId": root_id, "name": f"GET /drill/{kind}", "kind": 2,
+         "startTimeUnixNano": str(start), "endTimeUnixNano": str(end), "status": status,
+         "attributes": [{"key": "drill.kind", "value": {"stringValue": kind}}]},
+        {"traceId": trace_id, "spanId": child_id, "parentSpanId": root_id, "name": "drill step", "kind": 1,
+         "startTimeUnixNano": str(start + 1_000_000), "endTimeUnixNano": str(end - 1_000_000)},
+    ]  # fmt: skip
+    resource = {"attributes": [{"key": "service.name", "value": {"stringValue": "scale-drill"}}]}
+    return trace_id, {"resourceSpans": [{"resource": resource, "scopeSpans": [{"spans": spans}]}]}
+
+
+class SpanTraffic(threading.Thread):
+    """`rate` traces a second, the kinds in turn; keeps the ids (and send times) of the traces
+    the edge collector accepted, by kind."""
+
+    def __init__(self, collector: str, rate: float, slow_ms: int):
+        super().__init__(name="scale-drill-traffic", daemon=True)
+        self._url, self._interval, self._slow_ms = f"{collector}/v1/traces", 1 / rate, slow_ms
+        self._stopping = threading.Event()
+        self.accepted: dict[str, list[dict]] = {kind: [] for kind in KINDS}
+        self.refused: list[str] = []
+
+    def run(self) -> None:
+        next_at, n = time.monotonic(), 0
+        while not self._stopping.is_set():
+            kind = KINDS[n % len(KINDS)]
+            n += 1
+            trace_id, body = trace(kind, self._slow_ms)
+            sent_at = time.monotonic()
+            try:
+                response = requests.post(self._url, json=body, timeout=5)
+                if response.status_code == 200:
+                    self.accepted[kind].append({"otel_trace_id": trace_id, "sent_at": sent_at})
+                else:
+                    self.refused.append(f"HTTP {response.status_code}")
+            except requests.RequestException as error:
+                self.refused.append(type(error).__name__)
+            next_at += self._interval
+            self._stopping.wait(max(0.0, next_at - time.monotonic()))
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self.join()
+
+
+def restart(lab: ScaleLab, phase: str, down_seconds: float, say: Callable[[str], None]) -> tuple[float, float]:
+    """Stop, wait, start: a compose service, or one replica of one (its container)."""
+    if phase.rsplit("-", 1)[-1].isdigit():
+        container = f"{lab.project}-{phase}"
+        stopping = time.monotonic()
+        subprocess.run(["docker", "stop", "--time", "30", container], check=True, capture_output=True)
+        say(f"    {phase}: stopped in {time.monotonic() - stopping:.1f} s, down for {down_seconds:g} s")
+        time.sleep(down_seconds)
+        subprocess.run(["docker", "start", container], check=True, capture_output=True)
+        say(f"    {phase}: started")
+        return stopping, time.monotonic()
+    return restart_service(lab.compose, phase, down_seconds, say)
+
+
+def parse_seconds(duration: str) -> float:
+    """A Go duration as .env writes them ("5s", "500ms", "1m") in seconds."""
+    for unit, factor in (("ms", 0.001), ("s", 1), ("m", 60)):
+        if duration.endswith(unit) and duration[: -len(unit)].replace(".", "", 1).isdigit():
+            return float(duration[: -len(unit)]) * factor
+    raise ValueError(f"not a duration: {duration!r} (write 5s, 500ms or 1m)")
+
+
+def in_jaeger(jaeger: str, trace_ids: list[str]) -> set[str]:
+    found = set()
+    for trace_id in trace_ids:
+        response = requests.get(f"{jaeger}/api/traces/{trace_id}", timeout=10)
+        if response.status_code == 200 and response.json().get("data"):
+            found.add(trace_id)
+    return found
+
+
+def settle(lab: ScaleLab, accepted: dict[str, list[dict]], timeout: float, say) -> dict[str, set[str]]:
+    """{kind: ids Jaeger does not answer for}, polled until every promised trace is there (a
+    backlog in Kafka drains, the last decisions wait SAMPLING_DECISION_WAIT) or `timeout`."""
+    wanted = {kind: [t["otel_trace_id"] for t in accepted[kind]] for kind in KINDS}
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            missing = {kind: set(ids) - in_jaeger(lab.jaeger, ids) for kind, ids in wanted.items()}
+            if not any(missing[kind] for kind in PROMISED) or time.monotonic() > deadline:
+                return missing
+            say("    waiting for " + ", ".join(f"{kind}: {len(missing[kind])}" for kind in PROMISED if missing[kind]))
+        except (requests.RequestException, ValueError) as error:
+            if time.monotonic() > deadline:
+                raise
+            say(f"    (Jaeger did not answer: {error!r}; asking again)")
+        time.sleep(5)
+
+
+def drill(lab: ScaleLab, phases, down_seconds: float, rate: float, settle_timeout: float, say=print) -> dict:
+    """The whole drill; returns {"accepted": {kind: n}, "refused": [...], "missing": {kind: ids},
+    "lost_during": {kind: {phase: n}}}."""
+    traffic = SpanTraffic(lab.collector, rate, int(lab_env.setting("SAMPLING_SLOW_MS")))
+    traffic.start()
+    windows = {}
+    try:
+        time.sleep(down_seconds)
+        for phase in phases:
+            windows[phase] = restart(lab, phase, down_seconds, say)
+            time.sleep(down_seconds)
+    finally:
+        traffic.stop()
+    # A trace is decided SAMPLING_DECISION_WAIT after its first span: one sent that long before a
+    # stop was still waiting in an ingester, so it counts as sent while that part was away.
+    wait = parse_seconds(lab_env.setting("SAMPLING_DECISION_WAIT"))
+    windows = {phase: (start - wait, back) for phase, (start, back) in windows.items()}
+    counts = {kind: len(ids) for kind, ids in traffic.accepted.items()}
+    say(f"    accepted {counts}, refused {len(traffic.refused)}; asking Jaeger for each")
+    missing = settle(lab, traffic.accepted, settle_timeout, say)
+    return {
+        "accepted": counts,
+        "refused": traffic.refused,
+        "missing": missing,
+        "lost_during": {kind: during(traffic.accepted[kind], missing[kind], windows) for kind in PROMISED},
+    }
+
+
+def decision_window(rate: float) -> int:
+    """At most how many traces of one kind a stopped ingester can have been holding for a
+    decision: those sent in the SAMPLING_DECISION_WAIT before the stop (and a second of batching
+    on the way), if every partition were its own."""
+    wait = parse_seconds(lab_env.setting("SAMPLING_DECISION_WAIT"))
+    return int((wait + 1) * rate / len(KINDS)) + 1
+
+
+def unexpected_losses(result: dict, rate: float) -> dict[str, dict[str, int]]:
+    """{kind: {phase: n}} of the error and slow traces lost beyond what the design allows: none
+    at all for Kafka and OpenSearch, and for the ingester at most its decision window
+    (tail sampling in Jaeger 2.12 drops the traces it holds when it stops; README)."""
+    allowed = {INGESTER: decision_window(rate)}
+    unexpected = {}
+    for kind in PROMISED:
+        over = {phase: n for phase, n in result["lost_during"][kind].items() if n > allowed.get(phase, 0)}
+        if over:
+            unexpected[kind] = over
+    return unexpected
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--down-seconds", type=float, default=10, help="how long each part stays down")
+    parser.add_argument("--rate", type=float, default=6, help="traces per second")
+    parser.add_argument("--phases", default=",".join(PHASES), help="what to restart, in order (comma-separated)")
+    args = parser.parse_args()
+    phases = args.phases.split(",")
+    setting = lab_env.setting
+    lab = ScaleLab(
+        collector=f"http://127.0.0.1:{setting('OTLP_HTTP_PORT')}",
+        jaeger=f"http://127.0.0.1:{setting('JAEGER_UI_PORT')}",
+        compose=ComposeLab("", "", "", "", compose=[*SCALE_COMPOSE]),
+        project=setting("COMPOSE_PROJECT_NAME"),
+    )
+    try:
+        requests.get(f"http://127.0.0.1:{setting('OPENSEARCH_PORT')}", timeout=5).raise_for_status()
+    except requests.RequestException as error:
+        print(f"The scale profile's OpenSearch does not answer ({error}). Start it: make up SCALE=1", file=sys.stderr)
+        return 2
+    print(f"==> Scale drill: {args.rate:g} traces/s; {', '.join(phases)} down {args.down_seconds:g} s each")
+    result = drill(lab, phases, args.down_seconds, args.rate, settle_timeout=300)
+    print(f"\n{'kind':<10} {'sent':>6} {'in Jaeger':>10} {'missing':>8}  missing, sent while away")
+    for kind in KINDS:
+        sent, missing = result["accepted"][kind], len(result["missing"][kind])
+        away = ", ".join(f"{phase} {n}" for phase, n in result["lost_during"].get(kind, {}).items())
+        print(f"{kind:<10} {sent:>6} {sent - missing:>10} {missing:>8}  {away}")
+    ordinary = result["accepted"]["ordinary"]
+    kept = ordinary - len(result["missing"]["ordinary"])
+    print(f"\nordinary traces kept: {kept} of {ordinary} (SAMPLING_PERCENT={setting('SAMPLING_PERCENT')})")
+    print(f"refused by the edge collector: {len(result['refused'])}")
+    lost = sum(len(result["missing"][kind]) for kind in PROMISED)
+    held = sum(result["lost_during"][kind].get(INGESTER, 0) for kind in PROMISED)
+    unexpected = unexpected_losses(result, args.rate)
+    if lost == 0:
+        print("every error and slow trace is in Jaeger")
+    elif not unexpected:
+        print(
+            f"{held} error or slow traces lost with the stopped ingester's undecided traces (at most "
+            f"{decision_window(args.rate)} of each kind by design, README); nothing else lost"
+        )
+    else:
+        print(f"LOST beyond what the design allows: {unexpected}")
+    return 1 if unexpected else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,115 @@
+"""The scale profile's own promises (run with OBSLAB_PROFILE=scale, `make test-scale`): Kafka
+between Jaeger's collector and ingester roles, tail sampling in the ingesters, OpenSearch.
+
+- tail sampling keeps every trace with an error and every slow one, drops the rest at
+  SAMPLING_PERCENT=0, and Prometheus counts its decisions per policy and Kafka's consumer lag;
+- the ingesters share the topic's partitions;
+- the scale drill (scripts/scale_drill.py) on a short schedule: restarting Kafka and OpenSearch
+  under traffic loses no error or slow trace; restarting an ingester loses at most the traces it
+  was holding for a decision (README, "What a restart of an ingester loses")."""
+
+import time
+
+import pytest
+import requests
+import scale_drill
+from restart_drill import Lab as ComposeLab
+
+from .lab import ENV_FILE, PROFILE, TEST_ENV
+
+pytestmark = [
+    pytest.mark.integration,
+    pytest.mark.skipif(PROFILE != "scale", reason="the scale profile's tests (make test-scale)"),
+]
+
+
+def _sampling(lab, percent: str) -> None:
+    """Recreate the ingesters with another SAMPLING_PERCENT (the rest of the lab untouched)."""
+    lab.run_compose("up", "--detach", "--wait", "--no-deps", "jaeger-ingester", env={"SAMPLING_PERCENT": percent})
+
+
+@pytest.fixture
+def sampling_nothing_by_chance(lab):
+    _sampling(lab, "0")
+    try:
+        yield
+    finally:
+        _sampling(lab, TEST_ENV["SAMPLING_PERCENT"])
+
+
+def _send(lab, kinds) -> dict[str, list[str]]:
+    """Five traces of each kind to the edge collector; their ids by kind."""
+    sent = {kind: [] for kind in kinds}
+    collector = lab.url("otel-collector", 4318)
+    for kind in kinds:
+        for _ in range(5):
+            trace_id, body = scale_drill.trace(kind, int(ENV_FILE["SAMPLING_SLOW_MS"]))
+            requests.post(f"{collector}/v1/traces", json=body, timeout=10).raise_for_status()
+            sent[kind].append(trace_id)
+    return sent
+
+
+def _decisions(lab) -> dict[tuple[str, str], float]:
+    rows = lab.promql("sum by (policy, sampled) (otelcol_processor_tail_sampling_count_traces_sampled_total)")
+    return {(row["metric"]["policy"], row["metric"]["sampled"]): float(row["value"][1]) for row in rows}
+
+
+def _wait_for_scrape(lab, condition, timeout: float = 60):
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "Prometheus did not see the decisions in time"
+        time.sleep(2)
+
+
+def test_tail_sampling_keeps_errors_and_slow_traces_and_counts_its_decisions(lab, sampling_nothing_by_chance):
+    before = _decisions(lab)
+    sent = _send(lab, ("error", "slow", "ordinary"))
+
+    for trace_id in sent["error"] + sent["slow"]:
+        lab.jaeger_trace(trace_id, {"drill step"}, timeout=90)
+    # Decided at the same time as the kept ones (same decision wait), so by now they are dropped.
+    time.sleep(3)
+    for trace_id in sent["ordinary"]:
+        response = requests.get(f"{lab.jaeger}/api/traces/{trace_id}", timeout=10)
+        assert response.status_code == 404, f"{trace_id} was kept at SAMPLING_PERCENT=0"
+
+    def counted():
+        after = _decisions(lab)
+        grew = {key: after.get(key, 0) - before.get(key, 0) for key in after}
+        return grew.get(("errors", "true"), 0) >= 5 and grew.get(("slow", "true"), 0) >= 5
+
+    _wait_for_scrape(lab, counted)
+    assert lab.promql("otelcol_kafka_receiver_offset_lag_ratio"), "Kafka's consumer lag is not in Prometheus"
+
+
+def test_the_ingesters_share_the_topic(lab):
+    result = lab.run_compose(
+        "exec", "-T", "kafka", "kafka-consumer-groups.sh", "--bootstrap-server", "localhost:9092",
+        "--describe", "--group", "jaeger-ingester",
+    )  # fmt: skip
+    rows = [line.split() for line in result.stdout.splitlines() if line.startswith("jaeger-ingester ")]
+    assert len(rows) == int(ENV_FILE["KAFKA_PARTITIONS"]), result.stdout
+    consumers = {row[6] for row in rows}
+    assert len(consumers) == int(ENV_FILE["JAEGER_INGESTERS"]), result.stdout
+
+
+class _DrillLab(scale_drill.ScaleLab):
+    """The test lab as the drill sees it; URLs looked up when used (a restarted container gets a
+    new random host port)."""
+
+    def __init__(self, lab):
+        self._lab = lab
+        self.compose = ComposeLab("", "", "", "", compose=lab.compose.compose_command_property)
+        self.project = TEST_ENV["COMPOSE_PROJECT_NAME"]
+
+    collector = property(lambda self: self._lab.url("otel-collector", 4318))
+    jaeger = property(lambda self: self._lab.jaeger)
+
+
+def test_restarting_kafka_an_ingester_and_opensearch_loses_no_error_or_slow_trace_but_the_decision_window(lab):
+    result = scale_drill.drill(_DrillLab(lab), scale_drill.PHASES, down_seconds=4, rate=4, settle_timeout=240)
+
+    assert result["accepted"]["error"] >= 10 and result["accepted"]["slow"] >= 10, result["accepted"]
+    assert result["refused"] == []
+    # Kafka and OpenSearch: nothing. The ingester: only what it held for a decision.
+    assert scale_drill.unexpected_losses(result, rate=4) == {}, result["lost_during"]
