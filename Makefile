@@ -78,7 +78,7 @@ soak: images $(VENV)/.installed ## Locust at 50 users on the running lab, 10 min
 restart-drill: $(VENV)/.installed ## Restart each backend under traffic, then count what every store holds (DOWN=10 seconds)
 	@$(VENV)/bin/python scripts/restart_drill.py --down-seconds $${DOWN:-10}
 
-scale-drill: $(VENV)/.installed ## Scale profile: restart Kafka, an ingester, OpenSearch under traffic; every error and slow trace must reach Jaeger (DOWN=10)
+scale-drill: $(VENV)/.installed ## Scale profile: restart Kafka, an ingester, OpenSearch under traffic; count the error and slow traces in Jaeger (DOWN=10)
 	@$(VENV)/bin/python scripts/scale_drill.py --down-seconds $${DOWN:-10}
 
 xray: $(VENV)/.installed ## Recent X-Ray traces as trees (FILTER='service("users-api")', MINUTES=15, LIMIT=10)
@@ -87,7 +87,7 @@ xray: $(VENV)/.installed ## Recent X-Ray traces as trees (FILTER='service("users
 query: ## Ask the console's span store: make query Q='VISUALIZE P90(duration_ms) GROUP BY name SINCE 15m' [FORMAT=json]
 	@python3 scripts/console_query.py
 
-bench: images $(VENV)/.installed ## Measure the lab: start, memory, freshness, overhead, capacity (QUICK=1: shorter); reports/bench/
+bench: images $(VENV)/.installed ## Measure the lab: start, memory, freshness, overhead, capacity, then the scale profile beside it (QUICK=1: shorter); reports/bench/
 	@cd scripts && ../$(VENV)/bin/python -m bench $(if $(QUICK),--quick)
 
 bench-console: $(VENV)/.installed ## Benchmark the console's store: ingestion rate, the exercise's queries over 2M spans

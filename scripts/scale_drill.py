@@ -23,7 +23,6 @@ from dataclasses import dataclass
 
 import requests
 from restart_drill import Lab as ComposeLab
-from restart_drill import during
 from restart_drill import restart as restart_service
 
 import lab_env
@@ -121,6 +120,53 @@ def parse_seconds(duration: str) -> float:
     raise ValueError(f"not a duration: {duration!r} (write 5s, 500ms or 1m)")
 
 
+def consumer_group(lab: ScaleLab) -> list[dict]:
+    """The ingesters' consumer group as Kafka's own tool describes it: one row per partition,
+    with the consumer reading it and its lag."""
+    result = subprocess.run(
+        [*lab.compose.compose, "exec", "-T", "kafka", "kafka-consumer-groups.sh", "--bootstrap-server",
+         "localhost:9092", "--describe", "--group", "jaeger-ingester"],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    if result.returncode != 0:
+        raise RuntimeError(f"kafka-consumer-groups.sh failed: {result.stderr[-2000:]}")
+    rows = [line.split() for line in result.stdout.splitlines() if line.startswith("jaeger-ingester ")]
+    return [{"partition": row[2], "end": row[4], "lag": row[5], "consumer": row[6]} for row in rows if len(row) >= 7]
+
+
+# Offsets are committed every second, so under traffic a partition that keeps up still shows a
+# few messages (a message is a batch of spans) not yet committed.
+CAUGHT_UP_LAG = 20
+
+
+def _caught_up(row: dict) -> bool:
+    # Lag "-": nothing committed yet, which is no backlog only while the partition is empty.
+    if row["lag"] == "-":
+        return row["end"] == "0"
+    return int(row["lag"]) <= CAUGHT_UP_LAG
+
+
+def settled(lab: ScaleLab, ingesters: int, timeout: float = 120, say=print) -> list[dict]:
+    """The consumer group once every ingester holds partitions and none is behind (an ingester
+    just started takes some seconds to join; a backlog takes some to drain); raises if that does
+    not happen in `timeout`."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            rows = consumer_group(lab)
+        except RuntimeError as error:  # the group's coordinator may still be starting
+            rows = []
+            say(f"    ({error})")
+        consumers = {row["consumer"] for row in rows if row["consumer"] != "-"}
+        caught_up = all(_caught_up(row) for row in rows)
+        if rows and len(consumers) == ingesters and caught_up:
+            return rows
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"the ingesters' consumer group did not settle in {timeout:g} s: {rows}")
+        say(f"    waiting for the ingesters' group to settle ({len(consumers)} of {ingesters} reading)")
+        time.sleep(3)
+
+
 def in_jaeger(jaeger: str, trace_ids: list[str]) -> set[str]:
     found = set()
     for trace_id in trace_ids:
@@ -148,23 +194,43 @@ def settle(lab: ScaleLab, accepted: dict[str, list[dict]], timeout: float, say) 
         time.sleep(5)
 
 
+def lost_during(sent: list[dict], missing: set[str], windows: dict[str, tuple[float, float]]) -> dict[str, int]:
+    """How many of the missing traces were sent in each part's window, or at another time. Where
+    windows overlap, the later part's: a trace waiting for its decision when an ingester stops is
+    lost to that stop, whatever happened before."""
+    counts: dict[str, int] = {}
+    for trace in sent:
+        if trace["otel_trace_id"] in missing:
+            inside = [phase for phase, (start, end) in windows.items() if start <= trace["sent_at"] <= end]
+            phase = inside[-1] if inside else "another time"
+            counts[phase] = counts.get(phase, 0) + 1
+    return counts
+
+
 def drill(lab: ScaleLab, phases, down_seconds: float, rate: float, settle_timeout: float, say=print) -> dict:
     """The whole drill; returns {"accepted": {kind: n}, "refused": [...], "missing": {kind: ids},
     "lost_during": {kind: {phase: n}}}."""
+    # A drill starts from a steady lab: every ingester reading, no backlog.
+    settled(lab, int(lab_env.setting("JAEGER_INGESTERS")), say=say)
     traffic = SpanTraffic(lab.collector, rate, int(lab_env.setting("SAMPLING_SLOW_MS")))
     traffic.start()
+    # A trace is decided SAMPLING_DECISION_WAIT after it reaches an ingester: one sent that long
+    # before a stop was still waiting there, so it counts as sent while that part was away. So
+    # that each part's window is its own, the next restart waits until the ingesters have read
+    # the backlog the last one left and decided it.
+    wait = parse_seconds(lab_env.setting("SAMPLING_DECISION_WAIT"))
+    ingesters = int(lab_env.setting("JAEGER_INGESTERS"))
     windows = {}
     try:
-        time.sleep(down_seconds)
+        time.sleep(max(down_seconds, wait + 1))
         for phase in phases:
             windows[phase] = restart(lab, phase, down_seconds, say)
-            time.sleep(down_seconds)
+            settled(lab, ingesters, timeout=300, say=say)
+            time.sleep(max(down_seconds, wait + 2))
     finally:
         traffic.stop()
-    # A trace is decided SAMPLING_DECISION_WAIT after its first span: one sent that long before a
-    # stop was still waiting in an ingester, so it counts as sent while that part was away.
-    wait = parse_seconds(lab_env.setting("SAMPLING_DECISION_WAIT"))
-    windows = {phase: (start - wait, back) for phase, (start, back) in windows.items()}
+    # A second of grace after a part is back: spans sent just before were on their way.
+    windows = {phase: (start - wait, back + 1) for phase, (start, back) in windows.items()}
     counts = {kind: len(ids) for kind, ids in traffic.accepted.items()}
     say(f"    accepted {counts}, refused {len(traffic.refused)}; asking Jaeger for each")
     missing = settle(lab, traffic.accepted, settle_timeout, say)
@@ -172,7 +238,7 @@ def drill(lab: ScaleLab, phases, down_seconds: float, rate: float, settle_timeou
         "accepted": counts,
         "refused": traffic.refused,
         "missing": missing,
-        "lost_during": {kind: during(traffic.accepted[kind], missing[kind], windows) for kind in PROMISED},
+        "lost_during": {kind: lost_during(traffic.accepted[kind], missing[kind], windows) for kind in PROMISED},
     }
 
 

@@ -1,14 +1,16 @@
 """A short Locust run (the lab's loadtest/locustfile.py, in compose's "load" profile): every
 task gets answers without failures (so no 5xx), and every endpoint it hit has traces in Jaeger."""
 
+import csv
 import json
 import os
+import subprocess
 import time
 
 import pytest
 import requests
 
-from .lab import ROOT, eventually
+from .lab import ROOT, TEST_ENV, eventually
 
 pytestmark = pytest.mark.integration
 
@@ -101,3 +103,23 @@ def test_every_endpoint_hit_has_traces_in_jaeger(lab, locust_stats, operation):
         return response.json()["data"]
 
     eventually(traces, f"traces of {operation} in Jaeger", timeout=30)
+
+
+def test_make_load_with_workers_runs_a_master_and_its_workers(lab):
+    """`make load WORKERS=2`: the master waits for both workers (it gives up after 120 s without
+    them), they generate the load, its report counts it, and the workers are removed after."""
+    before = set((ROOT / "reports" / "locust").glob("*_stats.csv"))
+    env = {**os.environ, **TEST_ENV, "USERS": "4", "SPAWN_RATE": "4", "RUN_TIME": "15s"}
+    result = subprocess.run(["make", "load", "WORKERS=2"], cwd=ROOT, env=env, capture_output=True, text=True,
+                            timeout=300)  # fmt: skip
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    [report] = set((ROOT / "reports" / "locust").glob("*_stats.csv")) - before
+    try:
+        with report.open() as rows:
+            total = next(row for row in csv.DictReader(rows) if row["Name"] == "Aggregated")
+        assert int(total["Request Count"]) > 0 and int(total["Failure Count"]) == 0, total
+        workers = lab.run_compose("--profile", "load", "ps", "--all", "--quiet", "locust-worker").stdout.split()
+        assert workers == []
+    finally:
+        for path in report.parent.glob(report.name.removesuffix("_stats.csv") + "*"):
+            path.unlink()

@@ -10,7 +10,7 @@ import requests
 
 from telemetry_contract import ENDPOINTS, PROMETHEUS_SERIES
 
-from .lab import eventually, new_ids
+from .lab import PROFILE, eventually, new_ids
 
 pytestmark = pytest.mark.integration
 
@@ -133,6 +133,19 @@ def test_exemplars_lead_from_the_latency_histogram_to_traces_in_jaeger(lab, traf
     assert response.status_code == 200 and response.json()["data"][0]["spans"]
 
 
+# Where Jaeger's stages count their spans: one process in the laptop profile; the collector
+# role (to Kafka) and the ingesters (from Kafka, to OpenSearch) in the scale profile.
+JAEGER_STAGES = {
+    "laptop": [("jaeger", "jaeger_storage_exporter")],
+    "scale": [
+        ("jaeger-collector", "otlp"),
+        ("jaeger-collector", "kafka"),
+        ("jaeger-ingester", "kafka"),
+        ("jaeger-ingester", "jaeger_storage_exporter"),
+    ],
+}
+
+
 def test_prometheus_counts_the_spans_each_pipeline_stage_accepted_and_sent(lab, traffic):
     """The collector's and Jaeger's own metrics (what `make bench` counts losses with): spans
     accepted by the collector reach every exporter, the X-Ray path's queue included, and Jaeger's store."""
@@ -151,7 +164,7 @@ def test_prometheus_counts_the_spans_each_pipeline_stage_accepted_and_sent(lab, 
             ("otel-collector-internal", "otlp_grpc/xray"),
             ("otel-collector-internal", "otlp/xray"),
             ("otel-collector-internal", "awsxray"),
-            ("jaeger", "jaeger_storage_exporter"),
+            *JAEGER_STAGES[PROFILE],
         }
         return found if all(found.get(key, 0) > 0 for key in wanted) else None
 

@@ -55,3 +55,12 @@ def test_the_verdict_allows_the_ingesters_decision_window_only(monkeypatch):
     # Kafka, OpenSearch or any other time: not one.
     for phase in ("kafka", "opensearch", "another time"):
         assert scale_drill.unexpected_losses(_result({"slow": {phase: 1}}), rate=6) == {"slow": {phase: 1}}
+
+
+def test_a_lost_trace_counts_for_the_part_whose_window_it_was_sent_in_the_later_one_if_two():
+    windows = {"kafka": (10.0, 20.0), scale_drill.INGESTER: (18.0, 30.0)}
+    times = {"a": 12, "b": 19, "c": 25, "d": 40, "e": 5}
+    sent = [{"otel_trace_id": name, "sent_at": at} for name, at in times.items()]
+    assert scale_drill.lost_during(sent, {"a", "b", "c", "d"}, windows) == {
+        "kafka": 1, scale_drill.INGESTER: 2, "another time": 1,
+    }  # fmt: skip
