@@ -22,7 +22,7 @@ from pathlib import Path
 
 import requests
 from botocore.exceptions import BotoCoreError, ClientError
-from telemetry_stores import logged_otel_trace_ids, xray_tracers
+from telemetry_stores import in_console, in_jaeger, logged_otel_trace_ids, xray_tracers
 
 import lab_env
 from trace_ids import new_ids
@@ -104,23 +104,6 @@ def restart(lab: Lab, service: str, down_seconds: float, say: Callable[[str], No
 # --- What each store holds, by OpenTelemetry trace id ---
 
 
-def _in_jaeger(lab: Lab, ids: list[dict]) -> set[str]:
-    found = set()
-    for request in ids:
-        response = requests.get(f"{lab.jaeger}/api/traces/{request['otel_trace_id']}", timeout=10)
-        if response.status_code == 200 and response.json().get("data"):
-            found.add(request["otel_trace_id"])
-    return found
-
-
-def _in_console(lab: Lab, ids: list[dict]) -> set[str]:
-    return {
-        request["otel_trace_id"]
-        for request in ids
-        if requests.get(f"{lab.console}/api/traces/{request['otel_trace_id']}", timeout=10).status_code == 200
-    }
-
-
 def _in_xray(lab: Lab, ids: list[dict]) -> dict[str, set[str]]:
     """{tracer: otel trace ids with a segment from that tracer}."""
     by_xray_id = {request["xray_trace_id"]: request["otel_trace_id"] for request in ids}
@@ -141,8 +124,8 @@ def holdings(lab: Lab, ids: list[dict], since_ms: int) -> dict[str, set[str]]:
     """{store: otel trace ids of `ids` it holds}."""
     xray = _in_xray(lab, ids)
     return {
-        "Jaeger": _in_jaeger(lab, ids),
-        "console": _in_console(lab, ids),
+        "Jaeger": in_jaeger(lab.jaeger, [request["otel_trace_id"] for request in ids]),
+        "console": in_console(lab.console, [request["otel_trace_id"] for request in ids]),
         "CloudWatch Logs": _in_cloudwatch(lab, ids, since_ms),
         "X-Ray (OpenTelemetry path)": xray[OPENTELEMETRY],
         "X-Ray (X-Ray SDK path)": xray[XRAY_SDK],

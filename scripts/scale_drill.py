@@ -24,6 +24,7 @@ from dataclasses import dataclass
 import requests
 from restart_drill import Lab as ComposeLab
 from restart_drill import restart as restart_service
+from telemetry_stores import in_jaeger
 
 import lab_env
 
@@ -165,15 +166,6 @@ def settled(lab: ScaleLab, ingesters: int, timeout: float = 120, say=print) -> l
             raise RuntimeError(f"the ingesters' consumer group did not settle in {timeout:g} s: {rows}")
         say(f"    waiting for the ingesters' group to settle ({len(consumers)} of {ingesters} reading)")
         time.sleep(3)
-
-
-def in_jaeger(jaeger: str, trace_ids: list[str]) -> set[str]:
-    found = set()
-    for trace_id in trace_ids:
-        response = requests.get(f"{jaeger}/api/traces/{trace_id}", timeout=10)
-        if response.status_code == 200 and response.json().get("data"):
-            found.add(trace_id)
-    return found
 
 
 def settle(lab: ScaleLab, accepted: dict[str, list[dict]], timeout: float, say) -> dict[str, set[str]]:

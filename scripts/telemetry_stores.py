@@ -1,10 +1,27 @@
-"""Reading back what the lab's AWS-side stores hold, by trace id: shared by `make bench`'s
-freshness section and the restart drill."""
+"""Reading back what the lab's stores hold, by trace id ("is this trace in Jaeger / the console /
+X-Ray / CloudWatch Logs yet?"): shared by `make bench`'s freshness section and the drills."""
 
 import json
 from collections.abc import Iterable, Iterator
 
+import requests
+
 from xray_tree import sent_by
+
+
+def in_jaeger(jaeger: str, trace_ids: Iterable[str], timeout: float = 10) -> set[str]:
+    """The trace ids Jaeger's query API answers with spans for (either profile's Jaeger)."""
+    found = set()
+    for trace_id in trace_ids:
+        response = requests.get(f"{jaeger}/api/traces/{trace_id}", timeout=timeout)
+        if response.status_code == 200 and response.json().get("data"):
+            found.add(trace_id)
+    return found
+
+
+def in_console(console: str, trace_ids: Iterable[str], timeout: float = 10) -> set[str]:
+    """The trace ids the console's store has spans of."""
+    return {i for i in trace_ids if requests.get(f"{console}/api/traces/{i}", timeout=timeout).status_code == 200}
 
 
 def request_lines(logs, group: str, since_ms: int = 0) -> Iterator[tuple[str, dict]]:

@@ -10,7 +10,7 @@ import time
 
 import requests
 from botocore.exceptions import BotoCoreError, ClientError
-from telemetry_stores import logged_otel_trace_ids, xray_tracers
+from telemetry_stores import in_console, in_jaeger, logged_otel_trace_ids, xray_tracers
 
 import lab_env
 from trace_ids import new_ids
@@ -27,16 +27,11 @@ Pending = dict[str, tuple[int, dict]]
 
 
 def _jaeger(pending: Pending) -> set[str]:
-    found = set()
-    for otel_id in pending:
-        response = requests.get(f"{lab.JAEGER}/api/traces/{otel_id}", timeout=5)
-        if response.status_code == 200 and response.json().get("data"):
-            found.add(otel_id)
-    return found
+    return in_jaeger(lab.JAEGER, pending, timeout=5)
 
 
 def _console(pending: Pending) -> set[str]:
-    return {i for i in pending if requests.get(f"{lab.CONSOLE}/api/traces/{i}", timeout=5).status_code == 200}
+    return in_console(lab.CONSOLE, pending, timeout=5)
 
 
 def _xray(tracer: str):
