@@ -248,26 +248,27 @@ def scale_section(raw: dict) -> Section:
 
 def side_by_side_section(raw: dict) -> Section:
     """The figures both profiles have, in one place."""
-    section = Section("Laptop and scale profiles side by side", "the same run's figures, laptop / scale")
+    section = Section("Laptop and scale profiles side by side", "the same run's figures")
     laptop, scaled = raw, raw["scale"]
+
+    def add(figure: str, laptop_value: str, scale_value: str) -> None:
+        section.add(figure, f"laptop {laptop_value}; scale {scale_value}")
+
     if "start" in laptop:
-        section.add("make up, warm", f"{laptop['start']['make up']:.1f} / {scaled['start']['make up SCALE=1']:.1f} s")
+        add("make up, warm", f"{laptop['start']['make up']:.1f} s", f"{scaled['start']['make up SCALE=1']:.1f} s")
     if "idle_rss" in laptop:
-        totals = (_mib(sum(laptop["idle_rss"].values())), _mib(sum(scaled["idle_rss"].values())))
-        section.add("idle RSS, whole lab", " / ".join(totals))
+        add("idle RSS, whole lab", _mib(sum(laptop["idle_rss"].values())), _mib(sum(scaled["idle_rss"].values())))
     if "freshness" in laptop:
-        section.add(
-            "request → visible in Jaeger, p50 / p95",
-            f"{_p50_p95(laptop['freshness']['Jaeger'])} / {_p50_p95(scaled['freshness'])}",
-        )
+        jaeger = (_p50_p95(laptop["freshness"]["Jaeger"]), _p50_p95(scaled["freshness"]))
+        add("request → visible in Jaeger, p50 / p95", *jaeger)
     if "capacity" in laptop:
-        steps = [capacity.Step(**step) for step in laptop["capacity"]]
-        best_laptop = capacity.capacity(steps, "Jaeger")
-        lossless = [scale.Burst(**s).intake_rate for s in scaled["capacity"] if scale.Burst(**s).lossless_intake]
-        best_scale = max(lossless, default=None)
-        section.add(
+        best_laptop = capacity.capacity([capacity.Step(**step) for step in laptop["capacity"]], "Jaeger")
+        bursts = [scale.Burst(**step) for step in scaled["capacity"]]
+        best_scale = max((b.intake_rate for b in bursts if b.lossless_intake), default=0)
+        add(
             "spans/s into Jaeger's path, none lost",
-            f"{best_laptop or 0:,} (collector → Badger) / {best_scale or 0:,.0f} (collector role → Kafka)",
+            f"{best_laptop or 0:,} (collector → Badger)",
+            f"{best_scale:,.0f} (collector role → Kafka)",
         )
     return section
 
