@@ -48,8 +48,12 @@ logs: ## Follow the logs of every service (make logs S=backend-flask for one)
 urls: ## Print every URL of the lab
 	@scripts/urls.sh
 
-# Locust runs in compose (profile "load"), as the host's user so reports are yours.
-LOCUST := $(COMPOSE) --profile load run --rm --user $$(id -u):$$(id -g)
+# Locust runs in compose (profile "load"), as the host's user so reports are yours, beside the
+# profile that runs: with the scale profile up (its kafka running) its file is named too, or
+# compose would recreate the services the two profiles configure differently (the collector,
+# Jaeger) to start Locust's dependencies. Evaluated only by the targets that use it.
+LOAD_COMPOSE = docker compose $(if $(or $(SCALE),$(shell docker compose -f compose.yaml -f compose.scale.yaml ps --quiet kafka 2>/dev/null)),-f compose.yaml -f compose.scale.yaml $(KAFKA_PROFILE))
+LOCUST = $(LOAD_COMPOSE) --profile load run --rm --user $$(id -u):$$(id -g)
 REPORT = $$(date +%Y%m%d-%H%M%S)
 
 load: images ## Generate load headless (USERS, SPAWN_RATE, RUN_TIME override .env; WORKERS=N: a master and N workers); reports in reports/locust/
@@ -64,8 +68,8 @@ load: images ## Generate load headless (USERS, SPAWN_RATE, RUN_TIME override .en
 	$(if $(WORKERS),$(WORKERS_DOWN);) exit $$status
 
 # Locust's workers (make load WORKERS=N) run beside the master and are removed after it.
-WORKERS_UP = $(COMPOSE) --profile load up --detach --scale locust-worker=$(WORKERS) locust-worker
-WORKERS_DOWN = $(COMPOSE) --profile load rm --stop --force locust-worker >/dev/null 2>&1
+WORKERS_UP = $(LOAD_COMPOSE) --profile load up --detach --scale locust-worker=$(WORKERS) locust-worker
+WORKERS_DOWN = $(LOAD_COMPOSE) --profile load rm --stop --force locust-worker >/dev/null 2>&1
 
 load-ui: images ## Locust's web UI on http://127.0.0.1:8089 (Ctrl+C stops it)
 	@mkdir -p reports/locust
