@@ -187,6 +187,12 @@ def drill(lab: Lab, services, down_seconds: float, rate: float, settle_timeout: 
     }
 
 
+def _scale_profile_runs() -> bool:
+    command = ["docker", "compose", "-f", "compose.yaml", "-f", "compose.scale.yaml", "ps", "--quiet", "kafka"]
+    result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
+    return bool(result.stdout.strip())
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--down-seconds", type=float, default=10, help="how long each service stays down")
@@ -203,6 +209,11 @@ def main() -> int:
         requests.get(f"{lab.backend}/health", timeout=5).raise_for_status()
     except requests.RequestException as error:
         print(f"The lab does not answer at {lab.backend} ({error}). Start it first: make up", file=sys.stderr)
+        return 2
+    if _scale_profile_runs():
+        # Restarted with compose.yaml alone, Jaeger and the collector would come back with the
+        # laptop's config.
+        print("The scale profile runs: its drill is make scale-drill (or make up for this one).", file=sys.stderr)
         return 2
     print(f"==> Restart drill: {args.rate:g} requests/s; {', '.join(SERVICES)} down {args.down_seconds:g} s each")
     result = drill(lab, SERVICES, args.down_seconds, args.rate, settle_timeout=300)
