@@ -34,9 +34,11 @@ def _sampling(lab, percent: str) -> None:
 
 @pytest.fixture
 def sampling_nothing_by_chance(lab):
+    """The ingesters recreated at SAMPLING_PERCENT=0; yields the time they were (re)started."""
+    started = time.time()
     _sampling(lab, "0")
     try:
-        yield
+        yield started
     finally:
         _sampling(lab, TEST_ENV["SAMPLING_PERCENT"])
 
@@ -53,11 +55,19 @@ def _send(lab, kinds) -> dict[str, list[str]]:
     return sent
 
 
-def _decisions(lab) -> dict[tuple[str, str], float]:
+def _decisions_since_start(lab, started: float) -> dict[tuple[str, str], float] | None:
     """Tail sampling's decisions (policy, sampled) -> traces, summed over the ingesters running
-    now: Prometheus still has the series of ingesters replaced a moment ago, counting from
-    other starts."""
+    now, once Prometheus has scraped each of them since it started at `started` (time.time());
+    None before that. A replaced ingester can get its predecessor's address, and so its series:
+    until the new process is scraped, that series holds the old process's counts."""
     running = set(_ingester_addresses(lab))
+    age = time.time() - started + 5
+    uptimes = {
+        row["metric"]["instance"].rsplit(":", 1)[0]: float(row["value"][1])
+        for row in lab.promql('otelcol_process_uptime_seconds_total{job="jaeger-ingester"}')
+    }
+    if not running or any(uptimes.get(address, age + 1) > age for address in running):
+        return None
     decisions: dict[tuple[str, str], float] = {}
     for row in lab.promql("otelcol_processor_tail_sampling_count_traces_sampled_total"):
         labels = row["metric"]
@@ -84,7 +94,6 @@ def _wait_for_scrape(lab, condition, timeout: float = 60):
 
 
 def test_tail_sampling_keeps_errors_and_slow_traces_and_counts_its_decisions(lab, sampling_nothing_by_chance):
-    before = _decisions(lab)
     sent = _send(lab, ("error", "slow", "ordinary"))
 
     for trace_id in sent["error"] + sent["slow"]:
@@ -96,11 +105,10 @@ def test_tail_sampling_keeps_errors_and_slow_traces_and_counts_its_decisions(lab
         assert response.status_code == 404, f"{trace_id} was kept at SAMPLING_PERCENT=0"
 
     def counted():
-        # The ingesters started with the fixture: their counters began at zero then, so whatever
-        # Prometheus had not scraped yet at `before` counts too (at least, never less).
-        after = _decisions(lab)
-        grew = {key: after.get(key, 0) - before.get(key, 0) for key in after}
-        return grew.get(("errors", "true"), 0) >= 5 and grew.get(("slow", "true"), 0) >= 5
+        # The ingesters started with the fixture, so their counters hold these traces' decisions
+        # (and any others' since then: at least, never less).
+        decisions = _decisions_since_start(lab, sampling_nothing_by_chance)
+        return decisions and decisions.get(("errors", "true"), 0) >= 5 and decisions.get(("slow", "true"), 0) >= 5
 
     _wait_for_scrape(lab, counted, timeout=90)
     assert lab.promql("otelcol_kafka_receiver_offset_lag_ratio"), "Kafka's consumer lag is not in Prometheus"
