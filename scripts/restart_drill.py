@@ -50,34 +50,52 @@ class Lab:
     compose_env: dict | None = None
 
 
-class Traffic(threading.Thread):
-    """GET PATH `rate` times a second, each with fresh ids; keeps the ids of answered requests."""
+class Paced(threading.Thread):
+    """Calls `send` `rate` times a second until stopped. `send` makes one request and returns
+    why it failed (None when it did not); a request that raised counts as failed too. The two
+    drills' traffic (this one's requests, the scale drill's traces) are its subclasses."""
 
-    def __init__(self, backend: str, rate: float):
-        super().__init__(name="drill-traffic", daemon=True)
-        self._url, self._interval = f"{backend}{PATH}", 1 / rate
+    def __init__(self, name: str, rate: float):
+        super().__init__(name=name, daemon=True)
+        self._interval = 1 / rate
         self._stopping = threading.Event()
-        self.answered: list[dict] = []
         self.failed: list[str] = []
+
+    def send(self) -> str | None:
+        raise NotImplementedError
 
     def run(self) -> None:
         next_at = time.monotonic()
         while not self._stopping.is_set():
-            ids = {**new_ids(), "sent_at": time.monotonic()}
             try:
-                response = requests.get(self._url, headers=ids["headers"], timeout=5)
-                if response.status_code == 200:
-                    self.answered.append(ids)
-                else:
-                    self.failed.append(f"HTTP {response.status_code}")
+                failure = self.send()
             except requests.RequestException as error:
-                self.failed.append(type(error).__name__)
+                failure = type(error).__name__
+            if failure:
+                self.failed.append(failure)
             next_at += self._interval
             self._stopping.wait(max(0.0, next_at - time.monotonic()))
 
     def stop(self) -> None:
         self._stopping.set()
         self.join()
+
+
+class Traffic(Paced):
+    """GET PATH `rate` times a second, each with fresh ids; keeps the ids of answered requests."""
+
+    def __init__(self, backend: str, rate: float):
+        super().__init__("drill-traffic", rate)
+        self._url = f"{backend}{PATH}"
+        self.answered: list[dict] = []
+
+    def send(self) -> str | None:
+        ids = {**new_ids(), "sent_at": time.monotonic()}
+        response = requests.get(self._url, headers=ids["headers"], timeout=5)
+        if response.status_code != 200:
+            return f"HTTP {response.status_code}"
+        self.answered.append(ids)
+        return None
 
 
 def restart(lab: Lab, service: str, down_seconds: float, say: Callable[[str], None] = print) -> tuple[float, float]:

@@ -16,13 +16,13 @@ import argparse
 import os
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import requests
 from restart_drill import Lab as ComposeLab
+from restart_drill import Paced
 from restart_drill import restart as restart_service
 from telemetry_stores import in_jaeger
 
@@ -65,38 +65,25 @@ def trace(kind: str, slow_ms: int) -> tuple[str, dict]:
     return trace_id, {"resourceSpans": [{"resource": resource, "scopeSpans": [{"spans": spans}]}]}
 
 
-class SpanTraffic(threading.Thread):
+class SpanTraffic(Paced):
     """`rate` traces a second, the kinds in turn; keeps the ids (and send times) of the traces
-    the edge collector accepted, by kind."""
+    the edge collector accepted, by kind; `failed`: why the others were not."""
 
     def __init__(self, collector: str, rate: float, slow_ms: int):
-        super().__init__(name="scale-drill-traffic", daemon=True)
-        self._url, self._interval, self._slow_ms = f"{collector}/v1/traces", 1 / rate, slow_ms
-        self._stopping = threading.Event()
+        super().__init__("scale-drill-traffic", rate)
+        self._url, self._slow_ms, self._sent = f"{collector}/v1/traces", slow_ms, 0
         self.accepted: dict[str, list[dict]] = {kind: [] for kind in KINDS}
-        self.refused: list[str] = []
 
-    def run(self) -> None:
-        next_at, n = time.monotonic(), 0
-        while not self._stopping.is_set():
-            kind = KINDS[n % len(KINDS)]
-            n += 1
-            trace_id, body = trace(kind, self._slow_ms)
-            sent_at = time.monotonic()
-            try:
-                response = requests.post(self._url, json=body, timeout=5)
-                if response.status_code == 200:
-                    self.accepted[kind].append({"otel_trace_id": trace_id, "sent_at": sent_at})
-                else:
-                    self.refused.append(f"HTTP {response.status_code}")
-            except requests.RequestException as error:
-                self.refused.append(type(error).__name__)
-            next_at += self._interval
-            self._stopping.wait(max(0.0, next_at - time.monotonic()))
-
-    def stop(self) -> None:
-        self._stopping.set()
-        self.join()
+    def send(self) -> str | None:
+        kind = KINDS[self._sent % len(KINDS)]
+        self._sent += 1
+        trace_id, body = trace(kind, self._slow_ms)
+        sent_at = time.monotonic()
+        response = requests.post(self._url, json=body, timeout=5)
+        if response.status_code != 200:
+            return f"HTTP {response.status_code}"
+        self.accepted[kind].append({"otel_trace_id": trace_id, "sent_at": sent_at})
+        return None
 
 
 def restart(lab: ScaleLab, phase: str, down_seconds: float, say: Callable[[str], None]) -> tuple[float, float]:
@@ -224,11 +211,11 @@ def drill(lab: ScaleLab, phases, down_seconds: float, rate: float, settle_timeou
     # A second of grace after a part is back: spans sent just before were on their way.
     windows = {phase: (start - wait, back + 1) for phase, (start, back) in windows.items()}
     counts = {kind: len(ids) for kind, ids in traffic.accepted.items()}
-    say(f"    accepted {counts}, refused {len(traffic.refused)}; asking Jaeger for each")
+    say(f"    accepted {counts}, refused {len(traffic.failed)}; asking Jaeger for each")
     missing = settle(lab, traffic.accepted, settle_timeout, say)
     return {
         "accepted": counts,
-        "refused": traffic.refused,
+        "refused": traffic.failed,
         "missing": missing,
         "lost_during": {kind: lost_during(traffic.accepted[kind], missing[kind], windows) for kind in PROMISED},
     }
