@@ -19,3 +19,10 @@ LocalStack (X-Ray, Logs)      http://127.0.0.1:${LOCALSTACK_PORT}/_localstack/he
 X-Ray daemon (UDP)            127.0.0.1:${XRAY_DAEMON_PORT}
 Locust web UI (make load-ui)  http://127.0.0.1:${LOCUST_UI_PORT}/
 EOF
+# The scale profile's own (make up SCALE=1), when its OpenSearch runs.
+if docker compose -f "$OBSLAB_ROOT/compose.yaml" -f "$OBSLAB_ROOT/compose.scale.yaml" ps --quiet opensearch 2>/dev/null | grep -q .; then
+  cat <<EOF
+OpenSearch (scale profile)    http://127.0.0.1:${OPENSEARCH_PORT}/_cat/indices/jaeger-*?v
+OTLP into Jaeger's collector  grpc 127.0.0.1:${JAEGER_COLLECTOR_OTLP_PORT}
+EOF
+fi
