@@ -17,7 +17,7 @@ COMPOSE := docker compose $(if $(SCALE),-f compose.yaml -f compose.scale.yaml $(
 VENV := .venv
 PYTHON ?= python3
 
-.PHONY: help provision images up down clean ps logs urls load load-ui soak restart-drill scale-drill xray cw-logs query bench bench-console test test-scale test-unit test-later lint format
+.PHONY: help provision images up down clean ps logs urls load load-ui soak restart-drill scale-drill xray cw-logs query bench bench-console test test-scale test-unit test-later lint format k8s-check
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -122,12 +122,18 @@ test-later: $(VENV)/.installed ## Run the unit tests with the clock 60 days ahea
 SHELL_SCRIPTS := $(wildcard scripts/*.sh images/*/build.sh */offline-image/*.sh localstack/init/ready.d/*.sh) \
   kafka/offline-image/run kafka/offline-image/kafka-tool
 
-lint: $(VENV)/.installed ## Lint and format checks: ruff (Python), shellcheck (scripts), yamllint (YAML)
+lint: $(VENV)/.installed ## Lint and format checks: ruff (Python), shellcheck (scripts), yamllint (YAML), the Helm chart (helm lint, kubeconform)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	@scripts/need-debian-package.sh shellcheck shellcheck
 	shellcheck -x $(SHELL_SCRIPTS)
 	$(VENV)/bin/yamllint -s .
+	@scripts/chart-lint.sh
+
+# The chart on a real API server (etcd, kube-apiserver, controller manager, scheduler) with kwok's
+# fake nodes, all on loopback: both value sets installed and checked, then everything torn down.
+k8s-check: $(VENV)/.installed ## Install the Helm chart's two value sets on a local Kubernetes API server with fake nodes, check them, tear down
+	@$(VENV)/bin/python scripts/k8s_check.py
 
 format: $(VENV)/.installed ## Fix what ruff can fix and format the Python code
 	$(VENV)/bin/ruff check --fix .

@@ -14,7 +14,7 @@ ROOT = Path(__file__).resolve().parents[2]
 CARD_TOP_LEVEL = ["services", "collector", "jaeger", "localstack", "loadtest", "compose.yaml", "Makefile", "tests"]
 COMPONENTS = [
     "services/backend-flask", "services/users-api", "services/flask-common", "services/console",
-    "collector", "jaeger", "localstack", "loadtest", "prometheus", "xray-daemon", "kafka", "opensearch",
+    "collector", "jaeger", "localstack", "loadtest", "prometheus", "xray-daemon", "kafka", "opensearch", "chart",
 ]  # fmt: skip
 
 
@@ -70,3 +70,13 @@ def test_make_lint_checks_every_shell_script():
     checked = set(command.split()[2:])
     tracked = subprocess.run(["git", "ls-files", "*.sh"], cwd=ROOT, capture_output=True, text=True, check=True)
     assert set(tracked.stdout.split()) <= checked
+
+
+def test_the_charts_links_point_at_the_labs_own_files():
+    # chart/files/ holds links, not copies: the chart reads .env and each component's config
+    # where compose reads them.
+    links = sorted((ROOT / "chart" / "files").iterdir())
+    assert links
+    for link in links:
+        assert link.is_symlink(), f"{link.name} is a copy"
+        assert link.resolve().exists() and ROOT in link.resolve().parents, link.name
