@@ -6,7 +6,8 @@ set (laptop, scaled) is installed in a namespace of its own and checked:
 
 - every Deployment and StatefulSet has its replicas ready, each pod bound to a node;
 - every Service selects running pods (and its EndpointSlices list them);
-- every PersistentVolumeClaim is bound, or pending on a named storage class.
+- every PersistentVolumeClaim is bound, or pending on a named storage class;
+- every pod is admitted under the "restricted" Pod Security Standard (its namespace enforces it).
 
 Everything is torn down at the end, also on failure or Ctrl+C. The time of each step is printed.
 """
@@ -15,6 +16,7 @@ import argparse
 import contextlib
 import json
 import os
+import re
 import secrets
 import shutil
 import signal
@@ -76,6 +78,7 @@ class ControlPlane:
         self.kubeconfig = self.workdir / "kubeconfig"
         self.session = requests.Session()
         self.session.verify = False  # the API server's own self-signed certificate
+        self.session.trust_env = False  # a CA bundle or proxy from the environment would override that
         self.session.headers["Authorization"] = f"Bearer {self.token}"
 
     # --- processes ---
@@ -133,7 +136,8 @@ class ControlPlane:
             "users": [{"name": "admin", "user": {"token": self.token}}],
             "contexts": [{"name": "check", "context": {"cluster": "check", "user": "admin"}}],
         }))  # fmt: skip
-        common = [f"--kubeconfig={self.kubeconfig}", "--leader-elect=false", "--bind-address=127.0.0.1"]
+        common = [f"--kubeconfig={self.kubeconfig}", f"--authentication-kubeconfig={self.kubeconfig}",
+                  f"--authorization-kubeconfig={self.kubeconfig}", "--leader-elect=false", "--bind-address=127.0.0.1"]
         self.start("kube-controller-manager", str(self.tools / "kube-controller-manager"), *common,
                    f"--secure-port={free_port()}", f"--service-account-private-key-file={key}",
                    "--use-service-account-credentials=false", "--controllers=*")  # fmt: skip
@@ -249,6 +253,17 @@ def problems(cluster: ControlPlane, namespace: str) -> list[str]:
     return found
 
 
+def warnings(cluster: ControlPlane, namespace: str, most: int = 5) -> list[str]:
+    """Why, as Kubernetes says it: the namespace's distinct warning events (FailedCreate, ...)."""
+    seen = {}
+    for event in cluster.items(f"/api/v1/namespaces/{namespace}/events"):
+        if event.get("type") == "Warning":
+            # One line per cause: the same refusal repeats for each pod a controller tries.
+            key = re.sub(r'pods "[^"]+"', "pods", event["message"])[:300]
+            seen.setdefault(key, f"{event['reason']}: {event['message'][:300]}")
+    return [f"event {text}" for text in list(seen.values())[:most]]
+
+
 def summary(cluster: ControlPlane, namespace: str) -> str:
     counts = {}
     for kind, path in (("Deployments", "/apis/apps/v1/namespaces/{}/deployments"),
@@ -269,9 +284,15 @@ def summary(cluster: ControlPlane, namespace: str) -> str:
 def check_value_set(cluster: ControlPlane, values: str, timeout: float) -> None:
     namespace = f"obslab-{values}"
     started = time.monotonic()
-    step(f"helm install obslab chart -f chart/values-{values}.yaml (namespace {namespace})")
+    step(f"helm install obslab chart -f chart/values-{values}.yaml (namespace {namespace}, Pod Security: restricted)")
+    # The API server refuses pods that break the "restricted" Pod Security Standard there:
+    # root, privilege escalation, capabilities, no seccomp profile, host paths.
+    cluster.create("/api/v1/namespaces", {
+        "apiVersion": "v1", "kind": "Namespace",
+        "metadata": {"name": namespace, "labels": {"pod-security.kubernetes.io/enforce": "restricted"}},
+    })  # fmt: skip
     helm(cluster, "install", "obslab", str(CHART), "-f", str(CHART / f"values-{values}.yaml"), "--namespace",
-         namespace, "--create-namespace", "--set", f"persistence.storageClass={STORAGE_CLASS}")  # fmt: skip
+         namespace, "--set", f"persistence.storageClass={STORAGE_CLASS}")  # fmt: skip
     latest: list[str] = []
 
     def settled():
@@ -282,10 +303,26 @@ def check_value_set(cluster: ControlPlane, values: str, timeout: float) -> None:
     try:
         cluster.wait_for(f"the {values} value set to settle", settled, timeout=timeout, interval=2)
     except CheckFailed as error:
-        raise CheckFailed(f"{error}; still:\n      " + "\n      ".join(latest)) from None
+        raise CheckFailed(f"{error}; still:\n      " + "\n      ".join(latest + warnings(cluster, namespace))) from None
     info(summary(cluster, namespace))
     info(f"{values}: every workload ready on a node, every Service with endpoints, every claim bound "
          f"({time.monotonic() - started:.0f} s)")  # fmt: skip
+
+
+def check_a_broken_install_fails(cluster: ControlPlane) -> None:
+    """The check's own control: a release whose backend asks for more CPU than any node has, and
+    whose claims name no class, must be reported, not passed."""
+    namespace = "obslab-control"
+    step("control: a release that cannot settle must be reported")
+    helm(cluster, "install", "obslab", str(CHART), "-f", str(CHART / "values-laptop.yaml"), "--namespace", namespace,
+         "--create-namespace", "--set", "backend.resources.requests.cpu=64", "--set", "persistence.storageClass=")  # fmt: skip
+    time.sleep(5)
+    found = problems(cluster, namespace)
+    expected = ("Deployment backend-flask: 0/1 ready", "Service backend-flask: selects 0", "PersistentVolumeClaim")
+    missing = [text for text in expected if not any(problem.startswith(text) for problem in found)]
+    if missing:
+        raise CheckFailed(f"the check did not report {missing} for a broken release; it found {found}")
+    info(f"reported: {len(found)} problems, e.g. {found[0]!r}")
 
 
 def main() -> int:
@@ -313,6 +350,7 @@ def main() -> int:
         info(f"control plane and 3 fake nodes ready ({time.monotonic() - started:.0f} s)")
         for values in VALUE_SETS:
             check_value_set(cluster, values, args.timeout)
+        check_a_broken_install_fails(cluster)
         status = 0
     except CheckFailed as error:
         print(f"\033[31mk8s-check failed:\033[0m {error}", file=sys.stderr)
