@@ -314,8 +314,9 @@ def check_a_broken_install_fails(cluster: ControlPlane) -> None:
     whose claims name no class, must be reported, not passed."""
     namespace = "obslab-control"
     step("control: a release that cannot settle must be reported")
+    broken = ["--set", "backend.resources.requests.cpu=64", "--set", "persistence.storageClass="]
     helm(cluster, "install", "obslab", str(CHART), "-f", str(CHART / "values-laptop.yaml"), "--namespace", namespace,
-         "--create-namespace", "--set", "backend.resources.requests.cpu=64", "--set", "persistence.storageClass=")  # fmt: skip
+         "--create-namespace", *broken)  # fmt: skip
     time.sleep(5)
     found = problems(cluster, namespace)
     expected = ("Deployment backend-flask: 0/1 ready", "Service backend-flask: selects 0", "PersistentVolumeClaim")
