@@ -136,8 +136,13 @@ class ControlPlane:
             "users": [{"name": "admin", "user": {"token": self.token}}],
             "contexts": [{"name": "check", "context": {"cluster": "check", "user": "admin"}}],
         }))  # fmt: skip
-        common = [f"--kubeconfig={self.kubeconfig}", f"--authentication-kubeconfig={self.kubeconfig}",
-                  f"--authorization-kubeconfig={self.kubeconfig}", "--leader-elect=false", "--bind-address=127.0.0.1"]
+        common = [
+            f"--kubeconfig={self.kubeconfig}",
+            f"--authentication-kubeconfig={self.kubeconfig}",
+            f"--authorization-kubeconfig={self.kubeconfig}",
+            "--leader-elect=false",
+            "--bind-address=127.0.0.1",
+        ]
         self.start("kube-controller-manager", str(self.tools / "kube-controller-manager"), *common,
                    f"--secure-port={free_port()}", f"--service-account-private-key-file={key}",
                    "--use-service-account-credentials=false", "--controllers=*")  # fmt: skip
