@@ -17,7 +17,7 @@ COMPOSE := docker compose $(if $(SCALE),-f compose.yaml -f compose.scale.yaml $(
 VENV := .venv
 PYTHON ?= python3
 
-.PHONY: help provision images up down clean ps logs urls load load-ui soak restart-drill scale-drill xray cw-logs query bench bench-console test test-scale test-unit test-later lint format k8s-check
+.PHONY: help provision images up down clean ps logs urls load load-ui soak restart-drill scale-drill xray cw-logs query bench bench-console test test-scale test-unit test-later lint format k8s-images k8s-check
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -129,6 +129,9 @@ lint: $(VENV)/.installed ## Lint and format checks: ruff (Python), shellcheck (s
 	shellcheck -x $(SHELL_SCRIPTS)
 	$(VENV)/bin/yamllint -s .
 	@scripts/chart-lint.sh
+
+k8s-images: ## The chart's images (compose's, both profiles): build them; REGISTRY=<host>/<path> also tags and pushes them there
+	@REGISTRY=$(REGISTRY) scripts/k8s-images.sh
 
 # The chart on a real API server (etcd, kube-apiserver, controller manager, scheduler) with kwok's
 # fake nodes, all on loopback: both value sets installed and checked, then everything torn down.

@@ -318,3 +318,11 @@ def test_a_profile_other_than_the_two_is_refused():
                             capture_output=True, text=True)  # fmt: skip
     assert result.returncode != 0
     assert 'profile is "huge": laptop or scaled' in result.stderr
+
+
+def test_the_chart_runs_every_image_compose_runs_and_no_other():
+    # make k8s-images builds and pushes compose's images (both files, every profile) for the chart.
+    in_compose = {service["image"] for service in compose("scaled").values()}
+    in_chart = {c["image"] for values in ("laptop", "scaled") for w in _workloads(render(values)).values()
+                for c in w["spec"]["template"]["spec"]["containers"]}  # fmt: skip
+    assert in_chart == in_compose
