@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from console import critical_path
 from console.otlp import FIXED_FIELDS
 from console.store import MAPS, SpanStore, field_sql, quote
 
@@ -488,21 +489,53 @@ def spans(store: SpanStore, query: Query, narrow: dict | None = None) -> dict:
     return {"columns": columns, "rows": [[_iso(v) if isinstance(v, datetime) else v for v in row] for row in rows]}
 
 
+# Computed for each span of a trace (critical_path.py), beside its fields.
+DERIVED_FIELDS = ("self_ms", "critical", "critical_ms")
+
+
 def trace(store: SpanStore, trace_id: str) -> list[dict]:
-    """Every span of a trace with its fields that have a value, then its attributes, in start
-    order. An attribute named like a fixed field is shown as "<key> (attribute)"."""
+    """Every span of a trace with its fields that have a value, its self time and whether it is
+    on the critical path (self_ms, critical, critical_ms), then its attributes, in start order.
+    An attribute named like one of those fields is shown as "<key> (attribute)"."""
     columns, rows = store.query(f"SELECT * FROM spans WHERE {quote('trace.trace_id')} = ? ORDER BY timestamp",
                                 [trace_id.lower()])  # fmt: skip
+    records = [dict(zip(columns, row, strict=True)) for row in rows]
+    analysis = critical_path.analyse(_timed(records))
+    reserved = set(FIXED_FIELDS) | set(DERIVED_FIELDS)
     spans = []
-    for row in rows:
-        values = dict(zip(columns, row, strict=True))
+    for i, values in enumerate(records):
         span = {name: _iso(value) if isinstance(value, datetime) else value
                 for name in FIXED_FIELDS if (value := values[name]) is not None}  # fmt: skip
+        key = _span_key(values, i)
+        span["self_ms"] = round(analysis.self_ms[key], 3)
+        span["critical"] = key in analysis.critical_ms
+        span["critical_ms"] = round(analysis.critical_ms.get(key, 0.0), 3)
         for column in MAPS.values():
-            for key, value in (values[column] or {}).items():
-                span[f"{key} (attribute)" if key in FIXED_FIELDS else key] = value
+            for name, value in (values[column] or {}).items():
+                span[f"{name} (attribute)" if name in reserved else name] = value
         spans.append(span)
     return spans
+
+
+def _span_key(values: dict, position: int) -> str:
+    # Span ids are the sender's: one may be missing or repeated. The position keeps spans apart.
+    return f"{values['trace.span_id']}#{position}"
+
+
+def _timed(records: list[dict]) -> list[critical_path.Span]:
+    """The trace's spans as intervals in ms, each linked to the first span of its parent's id."""
+    first = {}
+    for position, values in enumerate(records):
+        first.setdefault(values["trace.span_id"], _span_key(values, position))
+    timed = []
+    for position, values in enumerate(records):
+        start = (values["timestamp"] - datetime(1970, 1, 1)).total_seconds() * 1000
+        duration = max(values["duration_ms"] or 0.0, 0.0)
+        parent = values["trace.parent_id"]
+        # A parent id no span has: a tree of its own (critical_path.py), under a name no span has.
+        parent_key = first.get(parent, f"missing {parent}") if parent else None
+        timed.append(critical_path.Span(_span_key(values, position), parent_key, start, start + duration))
+    return timed
 
 
 def _iso(moment: datetime) -> str:

@@ -211,3 +211,25 @@ def test_no_page_script_parses_strings_as_html():
         code = script.read_text()
         found = re.findall(r"\.(innerHTML|outerHTML|insertAdjacentHTML)\b|document\.write", code)
         assert found == [], f"{script.name}: {found}"
+
+
+def test_a_trace_gives_each_span_its_self_time_and_whether_it_is_on_the_critical_path(client):
+    base = time.time_ns() - 5_000_000_000
+
+    def span(name, span_id, parent, start_ms, end_ms, attributes=()):
+        return {"traceId": TRACE, "spanId": span_id, **({"parentSpanId": parent} if parent else {}), "name": name,
+                "startTimeUnixNano": str(base + int(start_ms * 1e6)), "endTimeUnixNano": str(base + int(end_ms * 1e6)),
+                "attributes": [{"key": k, "value": {"stringValue": v}} for k, v in attributes]}  # fmt: skip
+
+    payload = {"resourceSpans": [{"resource": {}, "scopeSpans": [{"spans": [
+        span("server", "c000000000000001", None, 0, 100),
+        span("fast", "c000000000000002", "c000000000000001", 10, 30),
+        # A sender's attribute named like a computed field keeps its value under another name.
+        span("slow", "c000000000000003", "c000000000000001", 10, 80, [("critical", "no")]),
+    ]}]}]}  # fmt: skip
+    assert send(client, payload).status_code == 200
+    spans = {s["name"]: s for s in client.get(f"/api/traces/{TRACE}").get_json()["spans"]}
+    assert {name: s["critical"] for name, s in spans.items()} == {"server": True, "fast": False, "slow": True}
+    assert spans["server"]["self_ms"] == pytest.approx(30, abs=0.01)
+    assert spans["slow"]["critical_ms"] == pytest.approx(70, abs=0.01)
+    assert spans["slow"]["critical (attribute)"] == "no"
