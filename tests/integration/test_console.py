@@ -70,6 +70,20 @@ def test_a_handle_request_is_a_trace_of_five_spans(lab, known_traffic):
     assert {s["name"] for s in spans} >= {BY_HANDLE.server_operation, "users-directory-lookup", "user-activities"}
 
 
+def test_the_critical_path_of_a_handle_request_runs_through_users_api(lab, known_traffic):
+    trace_id = known_traffic["otel_trace_id"]
+    eventually(lambda: len(requests.get(f"{lab.console}/api/traces/{trace_id}", timeout=10).json()["spans"]) >= 5,
+               "the trace's spans", timeout=30)  # fmt: skip
+    spans = requests.get(f"{lab.console}/api/traces/{trace_id}", timeout=10).json()["spans"]
+    on_path = {(s["service.name"], s["name"]) for s in spans if s["critical"]}
+    assert ("backend-flask", BY_HANDLE.server_operation) in on_path
+    assert any(service == "users-api" for service, _ in on_path), on_path
+    # Self times add up to the root's duration at most (children's time is not counted twice).
+    # (The test's traceparent header makes the server span a child of a span the trace lacks.)
+    root = next(s for s in spans if s["name"] == BY_HANDLE.server_operation)
+    assert sum(s["self_ms"] for s in spans if s["service.name"] == "backend-flask") <= root["duration_ms"] + 0.01
+
+
 def test_heatmap_bucket_counts_sum_to_count(lab, known_traffic):
     answer = lab.console_query(f'VISUALIZE HEATMAP(duration_ms), COUNT WHERE name = "GET {SLOW_ROUTE}" SINCE 15m')
     heatmap = answer["heatmaps"]["HEATMAP(duration_ms)"]

@@ -89,6 +89,11 @@ def test_a_span_opens_its_trace_as_a_waterfall_across_both_services(page, lab, h
     labels = [rows.nth(i).inner_text() for i in range(5)]
     assert any("users-api" in label for label in labels) and any("backend-flask" in label for label in labels)
     assert page.locator("#jaeger-link").get_attribute("href").endswith(f"/trace/{handle_trace}")
+    # The critical path is marked, and runs through users-api's lookup.
+    critical = page.locator("#waterfall .span-row.critical")
+    assert any("users-api" in critical.nth(i).inner_text() for i in range(critical.count()))
+    assert "self time" in page.locator("#waterfall .legend").inner_text()
     rows.nth(0).click()
     assert "http.route" in page.locator("#span-detail").inner_text()
+    assert "self_ms" in page.locator("#span-detail").inner_text()
     shoot(page, "trace-waterfall")

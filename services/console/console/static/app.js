@@ -264,20 +264,22 @@ function drawWaterfall(trace) {
   const box = $("#waterfall");
   fill(box, el("div", { class: "legend" },
     services.map((s, i) => el("span", {}, el("i", { style: { background: COLORS[i % COLORS.length] } }), s)),
-    el("span", { class: "muted" }, `${spans.length} spans, ${total.toFixed(2)} ms`)));
+    el("span", {}, el("i", { class: "critical-key" }), "critical path (what set the duration)"),
+    el("span", { class: "muted" }, `${spans.length} spans, ${total.toFixed(2)} ms; each: duration · self time`)));
   const visit = (span, depth) => {
     const offset = ((Date.parse(span.timestamp) - start) / total) * 100;
     const width = Math.max((span.duration_ms / total) * 100, 0.3);
     const color = COLORS[services.indexOf(span["service.name"]) % COLORS.length];
     box.append(el("div", {
-      class: `span-row${span.error ? " error" : ""}`, role: "listitem", dataset: { spanId: span["trace.span_id"] },
+      class: `span-row${span.error ? " error" : ""}${span.critical ? " critical" : ""}`, role: "listitem",
+      dataset: { spanId: span["trace.span_id"] },
       onclick: () => showSpan(span),
     },
     el("div", { class: "span-label", style: { paddingLeft: `${depth * 14}px` }, title: span.name },
       el("b", {}, span["service.name"]), " ", span.name),
     el("div", { class: "span-track" },
       el("div", { class: "span-bar", style: { left: `${offset}%`, width: `${width}%`, background: color } }),
-      el("span", { class: "span-time", style: { left: `${Math.min(offset + width, 88)}%` } }, `${span.duration_ms.toFixed(2)} ms`))));
+      el("span", { class: "span-time", style: { left: `${Math.min(offset + width, 88)}%` } }, `${span.duration_ms.toFixed(2)} ms · ${(span.self_ms ?? 0).toFixed(2)}`))));
     (children[span["trace.span_id"]] || []).sort((a, b) => Date.parse(a.timestamp) - Date.parse(b.timestamp)).forEach((c) => visit(c, depth + 1));
   };
   roots.forEach((r) => visit(r, 0));
