@@ -8,11 +8,15 @@ from obslab_common.faults import Fault, FaultKnobs, parse_spec
     "spec, expected",
     [
         ("", {}),
-        ("/api/activities/home delay_ms=300", {"/api/activities/home": Fault(300, 0.0)}),
-        ("* error_rate=0.5", {"*": Fault(0, 0.5)}),
+        ("/api/activities/home delay_ms=300", {("/api/activities/home", ()): Fault(300, 0.0)}),
+        ("* error_rate=0.5", {("*", ()): Fault(0, 0.5)}),
         (
             " /a delay_ms=1 error_rate=1 ; /b error_rate=0.25 ;",
-            {"/a": Fault(1, 1.0), "/b": Fault(0, 0.25)},
+            {("/a", ()): Fault(1, 1.0), ("/b", ()): Fault(0, 0.25)},
+        ),
+        (
+            "/users/@<handle>?handle=garek delay_ms=200; /users/@<handle> delay_ms=5",
+            {("/users/@<handle>", (("handle", "garek"),)): Fault(200, 0.0), ("/users/@<handle>", ()): Fault(5, 0.0)},
         ),
     ],
 )
@@ -29,6 +33,8 @@ def test_spec_parses(spec, expected):
         ("/a error_rate=lots", "error_rate_invalid"),
         ("/a latency=5", "unknown setting"),
         ("/a delay_ms", "FAULTS entry '/a delay_ms'"),
+        ("/a?handle delay_ms=1", "parameters 'handle': name=value"),
+        ("/a?handle= delay_ms=1", "params_invalid"),
     ],
 )
 def test_bad_spec_names_the_entry(spec, complaint):
@@ -120,3 +126,64 @@ def test_injected_delay_and_error_are_marked_on_the_server_span(app, spans):
     [server] = [s for s in spans.get_finished_spans() if s.name == "server"]
     assert server.attributes["app.fault.delay_ms"] == 1
     assert server.attributes["app.fault.injected_error"] is True
+
+
+def test_a_knob_with_parameters_touches_only_the_requests_that_have_them():
+    slept = []
+    knobs = FaultKnobs("/users/@<handle>?handle=garek delay_ms=200; * delay_ms=1", sleep=slept.append)
+
+    knobs.apply("/users/@<handle>", {"handle": "garek"})
+    knobs.apply("/users/@<handle>", {"handle": "andrewbrown"})  # another user: the * knob
+    assert slept == [0.2, 0.001]
+
+
+def test_the_knob_naming_the_most_parameters_wins():
+    knobs = FaultKnobs("/m/<a>/<b> delay_ms=1; /m/<a>/<b>?a=x delay_ms=2; /m/<a>/<b>?a=x&b=y delay_ms=3")
+    assert knobs.for_request("/m/<a>/<b>", {"a": "x", "b": "y"}).delay_ms == 3
+    assert knobs.for_request("/m/<a>/<b>", {"a": "x", "b": "z"}).delay_ms == 2
+    assert knobs.for_request("/m/<a>/<b>", {"a": "q", "b": "y"}).delay_ms == 1
+
+
+def test_admin_endpoint_sets_a_knob_for_one_users_requests(app):
+    client = app.test_client()
+    response = client.put("/admin/faults", json={"route": "/api/activities/@<handle>", "params": {"handle": "garek"},
+                                                 "error_rate": 1})  # fmt: skip
+    assert response.get_json()["faults"] == {
+        "/api/activities/@<handle>?handle=garek": {"delay_ms": 0, "error_rate": 1.0, "params": {"handle": "garek"}}
+    }
+    assert client.get("/api/activities/@garek").status_code == 503
+    assert client.get("/api/activities/@andrewbrown").status_code == 200
+    # Set to nothing, the knob goes.
+    client.put("/admin/faults", json={"route": "/api/activities/@<handle>", "params": {"handle": "garek"}})
+    assert client.get("/admin/faults").get_json() == {"faults": {}}
+
+
+@pytest.mark.parametrize(
+    "params, codes",
+    [
+        ({"user": "garek"}, ["params_unknown"]),
+        ({"handle": ""}, ["params_invalid"]),
+        ({"handle": 5}, ["params_invalid"]),
+        ({"handle": "a&b"}, ["params_invalid"]),
+        ("handle=garek", ["params_invalid"]),
+        ({"handle": "x" * 201}, ["params_invalid"]),
+    ],
+)
+def test_admin_endpoint_rejects_bad_parameters(app, params, codes):
+    body = {"route": "/api/activities/@<handle>", "params": params, "delay_ms": 5}
+    response = app.test_client().put("/admin/faults", json=body)
+    assert response.status_code == 422
+    assert response.get_json()["errors"] == codes
+
+
+def test_knobs_are_bounded(app):
+    client = app.test_client()
+    for i in range(100):
+        body = {"route": "/api/activities/@<handle>", "params": {"handle": f"user{i}"}, "delay_ms": 1}
+        assert client.put("/admin/faults", json=body).status_code == 200
+    body = {"route": "/api/activities/@<handle>", "params": {"handle": "one-more"}, "delay_ms": 1}
+    response = client.put("/admin/faults", json=body)
+    assert response.status_code == 422 and response.get_json()["errors"] == ["too_many_knobs"]
+    # Changing a knob that is there is still allowed.
+    body["params"]["handle"] = "user5"
+    assert client.put("/admin/faults", json=body).status_code == 200

@@ -7,7 +7,7 @@ sends generated requests (valid and not) to every operation, expecting no 5xx.""
 
 from backend_flask.actions import activities, messages
 from obslab_common.errors import MAX_BODY_BYTES
-from obslab_common.faults import MAX_DELAY_MS
+from obslab_common.faults import MAX_DELAY_MS, MAX_PARAM_CHARS
 from obslab_common.validation import HANDLE
 
 
@@ -49,6 +49,12 @@ TIME = {"type": "string", "format": "date-time"}
 UUID = {"type": "string", "format": "uuid"}
 COUNT = {"type": "integer", "minimum": 0}
 
+# The values a fault knob's route parameters must have (obslab_common.faults.parse_params).
+FAULT_PARAMS = {
+    "type": "object",
+    "maxProperties": 10,
+    "additionalProperties": {"type": "string", "minLength": 1, "maxLength": MAX_PARAM_CHARS, "pattern": "^[^&;= ]+$"},
+}
 SCHEMAS = {
     "Error": _object(
         {"errors": {"type": "array", "items": TEXT, "minItems": 1}, "message": TEXT},
@@ -84,8 +90,10 @@ SCHEMAS = {
         {
             "faults": {
                 "type": "object",
+                # Keyed by the knob's name: its route, then ?name=value&... for its parameters.
                 "additionalProperties": _object(
-                    {"delay_ms": COUNT, "error_rate": {"type": "number", "minimum": 0, "maximum": 1}}
+                    {"delay_ms": COUNT, "error_rate": {"type": "number", "minimum": 0, "maximum": 1}},
+                    {"params": FAULT_PARAMS},
                 ),
             }
         }
@@ -225,11 +233,13 @@ def document(version: str) -> dict:
             "/admin/faults": {
                 "get": {"summary": "The fault knobs", "responses": {"200": _json(_ref("Faults"), "Knobs by route")}},
                 "put": {
-                    "summary": "Set one route's knob (a Flask rule as in the code, or *)",
+                    "summary": "Set one knob: a route (a Flask rule as in the code, or *), and the values its "
+                    "parameters must have for the knob to touch a request (params, optional)",
                     **_body(
                         _object(
                             {"route": TEXT},
                             {
+                                "params": FAULT_PARAMS,
                                 "delay_ms": {"type": "integer", "minimum": 0, "maximum": MAX_DELAY_MS},
                                 "error_rate": {"type": "number", "minimum": 0, "maximum": 1},
                             },
