@@ -70,6 +70,22 @@ def test_failing_downstream_service_shows_in_both_processes(lab, knobs):
     assert span_tags(spans["GET /api/activities/@<handle>"])["http.response.status_code"] == 503
 
 
+def test_a_knob_on_one_users_lookups_slows_only_that_user(lab, knobs):
+    knobs("users-api", route="/users/@<handle>", params={"handle": "garek"}, delay_ms=300)
+
+    slow, slow_ids = request(lab, "/api/activities/@garek")
+    fast, fast_ids = request(lab, "/api/activities/@worf")
+
+    assert slow.status_code == fast.status_code == 200
+    lookups = {}
+    for ids in (slow_ids, fast_ids):
+        trace = lab.jaeger_trace(ids["otel_trace_id"], {"GET /api/activities/@<handle>", "GET /users/@<handle>"})
+        lookups[ids["otel_trace_id"]] = next(s for s in trace["spans"] if s["operationName"] == "GET /users/@<handle>")
+    slowed, spared = lookups[slow_ids["otel_trace_id"]], lookups[fast_ids["otel_trace_id"]]
+    assert span_tags(slowed)["app.fault.delay_ms"] == 300 and slowed["duration"] >= 300_000
+    assert "app.fault.delay_ms" not in span_tags(spared) and spared["duration"] < 300_000
+
+
 def test_knobs_are_off_again_after_clearing(lab, knobs):
     knobs("backend-flask", route="*", error_rate=1)
     assert request(lab, "/api/message_groups")[0].status_code == 503

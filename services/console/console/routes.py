@@ -10,7 +10,7 @@ import duckdb
 import plotly
 from flask import Blueprint, current_app, jsonify, render_template, request, send_file, send_from_directory
 
-from console import otlp, query, query_text
+from console import compare, otlp, query, query_text
 from console.store import SpanStore
 
 MAX_BODY_BYTES = 32 * 1024 * 1024  # an export batch of the collector is far smaller
@@ -103,6 +103,20 @@ def get_trace(trace_id):
         spans=spans,
         jaeger_url=f"{current_app.config['JAEGER_PUBLIC_URL']}/trace/{trace_id.lower()}",
     )
+
+
+@bp.get("/api/compare")
+def compare_traces():
+    """Two traces as one tree: GET /api/compare?a=<trace id>&b=<trace id> (console/compare.py)."""
+    ids = {side: (request.args.get(side) or "").strip().lower() for side in ("a", "b")}
+    bad = [side for side, trace_id in ids.items() if not otlp.HEX_ID.fullmatch(trace_id)]
+    if bad:
+        raise query.QueryError(f"{' and '.join(bad)}: a trace id (32 hexadecimal digits), as in ?a=<id>&b=<id>")
+    traces = {side: query.trace(store(), trace_id) for side, trace_id in ids.items()}
+    missing = [ids[side] for side, spans in traces.items() if not spans]
+    if missing:
+        return jsonify(error="trace_not_found", message=f"No span of trace {', '.join(missing)} is in the store"), 404
+    return jsonify(a=ids["a"], b=ids["b"], **compare.compare(traces["a"], traces["b"]))
 
 
 @bp.get("/api/fields")

@@ -233,3 +233,31 @@ def test_a_trace_gives_each_span_its_self_time_and_whether_it_is_on_the_critical
     assert spans["server"]["self_ms"] == pytest.approx(30, abs=0.01)
     assert spans["slow"]["critical_ms"] == pytest.approx(70, abs=0.01)
     assert spans["slow"]["critical (attribute)"] == "no"
+
+
+def test_two_traces_compare_as_one_tree_with_the_biggest_difference_first(client):
+    fast, slow = "6b0264d1a3f5c2e4b1d0c9a8f7e60001", "6b0264d1a3f5c2e4b1d0c9a8f7e60002"
+    for trace_id, lookup_ms in ((fast, 4.0), (slow, 205.0)):
+        prefix = trace_id[-4:]
+        send(client, otlp_payload(trace_id, [
+            ("GET /api/activities/@<handle>", f"{prefix}000000000001", None, lookup_ms + 8, {}),
+            ("user-activities", f"{prefix}000000000002", f"{prefix}000000000001", 1.0, {}),
+        ]))  # fmt: skip
+        send(client, otlp_payload(trace_id, [
+            ("GET /users/@<handle>", f"{prefix}000000000003", f"{prefix}000000000001", lookup_ms, {}),
+        ], service="users-api"))  # fmt: skip
+    answer = client.get(f"/api/compare?a={fast}&b={slow.upper()}").get_json()
+    assert (answer["a"], answer["b"]) == (fast, slow)
+    assert [row["name"] for row in answer["rows"]][0] == "GET /api/activities/@<handle>"
+    below_root = [d for d in answer["differences"] if d["depth"] > 0]
+    assert (below_root[0]["service"], below_root[0]["diff_ms"]) == ("users-api", 201.0)
+
+
+@pytest.mark.parametrize(
+    "query_string, status",
+    [("a=6b0264d1a3f5c2e4b1d0c9a8f7e60001", 400), ("a=x&b=y", 400), ("a=<script>&b=1", 400),
+     ("a=6b0264d1a3f5c2e4b1d0c9a8f7e60001&b=6b0264d1a3f5c2e4b1d0c9a8f7e60002", 404)],
+)  # fmt: skip
+def test_compare_needs_two_trace_ids_that_are_in_the_store(client, query_string, status):
+    response = client.get(f"/api/compare?{query_string}")
+    assert response.status_code == status and response.get_json()["message"]

@@ -221,12 +221,66 @@ async function listSpans(narrow, what) {
       { onclick: () => openTrace(traceId) },
       el("td", {}, time.slice(11, 23)), el("td", {}, service), el("td", {}, name),
       el("td", { class: "number" }, durationMs.toFixed(2)), el("td", {}, error ? "error" : ""),
-      el("td", {}, el("code", {}, traceId)))));
+      el("td", {}, el("code", {}, traceId)),
+      el("td", { onclick: (e) => e.stopPropagation() },
+        el("input", { type: "checkbox", class: "compare-pick", "aria-label": `compare trace ${traceId}`, value: traceId,
+          onchange: pickedForComparison })))));
+    pickedForComparison();
     show($("#span-list"), true);
     $("#span-list").scrollIntoView({ behavior: "smooth", block: "start" });
   } catch (error) {
     say(error.message);
   }
+}
+
+// --- Two traces side by side ---
+
+function checkedTraces() {
+  return [...new Set([...document.querySelectorAll(".compare-pick:checked")].map((box) => box.value))];
+}
+
+function pickedForComparison() {
+  const picked = checkedTraces();
+  $("#compare-checked").disabled = picked.length !== 2;
+  $("#compare-checked").textContent = picked.length === 2 ? "Compare the two checked traces"
+    : `Compare the two checked traces (${picked.length} checked)`;
+}
+
+async function compareTraces(a, b) {
+  say("");
+  try {
+    const answer = await api(`/api/compare?a=${encodeURIComponent(a)}&b=${encodeURIComponent(b)}`);
+    drawComparison(answer);
+    history.replaceState(null, "", `?q=${encodeURIComponent(lastText)}&compare=${encodeURIComponent(`${a},${b}`)}`);
+  } catch (error) {
+    say(error.message);
+  }
+}
+
+function signed(ms) {
+  return ms === null || ms === undefined ? "" : `${ms > 0 ? "+" : ""}${ms.toFixed(2)}`;
+}
+
+function drawComparison(answer) {
+  $("#compare-a").textContent = answer.a;
+  $("#compare-b").textContent = answer.b;
+  const label = (row) => `${row.service} ${row.name}`;
+  const only = (row) => (row.in === "both" ? "" : row.in === "a" ? " (in A only)" : " (in B only)");
+  fill($("#compare-top"), answer.differences.slice(0, 5).map((row) =>
+    el("li", {}, el("b", {}, signed(row.self_diff_ms)), " ms of its own time  ", label(row), only(row))));
+  const largest = Math.max(...answer.rows.map((row) => Math.abs(row.self_diff_ms)), 0.001);
+  fill($("#compare-table").tBodies[0], answer.rows.map((row) => el("tr", { class: `compare-row in-${row.in}` },
+    el("td", { style: { paddingLeft: `${0.4 + row.depth * 0.9}rem` } }, el("b", {}, row.service), " ", row.name, only(row)),
+    el("td", { class: "number" }, row.a_ms === null ? "—" : row.a_ms.toFixed(2)),
+    el("td", { class: "number" }, row.b_ms === null ? "—" : row.b_ms.toFixed(2)),
+    el("td", { class: "number" }, signed(row.diff_ms)),
+    el("td", { class: "number" }, signed(row.self_diff_ms)),
+    el("td", { class: "diff-track" }, el("div", {
+      class: row.self_diff_ms >= 0 ? "diff-bar slower" : "diff-bar faster",
+      style: { width: `${(Math.abs(row.self_diff_ms) / largest) * 100}%` },
+    })))));
+  show($("#compare"), true);
+  $("#compare").scrollIntoView({ behavior: "smooth", block: "start" });
 }
 
 // --- A trace as a waterfall ---
@@ -316,6 +370,9 @@ async function start() {
   const params = new URLSearchParams(location.search);
   await run(params.get("q") || "VISUALIZE COUNT, P90(duration_ms) GROUP BY service.name SINCE 1h");
   if (params.get("trace")) openTrace(params.get("trace"));
+  if (params.get("compare")) compareTraces(...params.get("compare").split(",", 2));
+  $("#compare-checked").onclick = () => compareTraces(...checkedTraces());
+  $("#compare-run").onclick = () => compareTraces($("#trace-id").textContent, $("#compare-with").value.trim());
 }
 
 start();
