@@ -10,7 +10,7 @@ import duckdb
 import plotly
 from flask import Blueprint, current_app, jsonify, render_template, request, send_file, send_from_directory
 
-from console import compare, otlp, query, query_text
+from console import bubbleup, compare, otlp, query, query_text
 from console.store import SpanStore
 
 MAX_BODY_BYTES = 32 * 1024 * 1024  # an export batch of the collector is far smaller
@@ -91,6 +91,16 @@ def list_spans():
     if not isinstance(body, dict):
         raise query.QueryError("The body must be an object with query and narrow")
     return jsonify(query.spans(store(), _query_from(body.get("query")), body.get("narrow")))
+
+
+@bp.post("/api/bubbleup")
+def bubble_up():
+    """What sets a selection apart: {"query": ..., "selection": {"field", "range"[, "time"]} or
+    {"group": {...}}} (console/bubbleup.py)."""
+    body = _request_json()
+    if not isinstance(body, dict):
+        raise query.QueryError("The body must be an object with query and selection")
+    return jsonify(bubbleup.bubbleup(store(), _query_from(body.get("query")), body.get("selection")))
 
 
 @bp.get("/api/traces/<trace_id>")
