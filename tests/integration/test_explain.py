@@ -75,3 +75,46 @@ def test_the_page_compares_two_traces_side_by_side(new_page, lab, slowed_user):
     assert "users-api GET /users/@<handle>" in page.locator("#compare-top li").first.inner_text()
     assert page.locator("#compare-table tbody tr").count() >= 5
     shoot(page, "compare-traces")
+
+
+LOOKUPS = 'VISUALIZE HEATMAP(duration_ms), COUNT WHERE name = "GET /users/@<handle>" SINCE 15m'
+
+
+def _handle_field(field: dict) -> bool:
+    # The handle is in users-api's url.path (/users/@garek) and in app.user.handle: either tells.
+    return field["field"] in ("url.path", "app.user.handle")
+
+
+def test_bubbleup_over_the_slow_band_ranks_the_slowed_users_handle_first(lab, slowed_user):
+    body = {"query": {"text": LOOKUPS}, "selection": {"field": "duration_ms", "range": [DELAY_MS * 0.9, 1e9]}}
+    answer = requests.post(f"{lab.console}/api/bubbleup", json=body, timeout=30).json()
+    assert answer["selected"] >= 4 and answer["baseline"] >= 16
+    top = answer["fields"][0]
+    assert _handle_field(top), [f["field"] for f in answer["fields"][:5]]
+    assert SLOW_USER in str(top["selection"][0]["value"]) and top["selection"][0]["fraction"] == 1.0
+    assert top["score"] >= 0.9
+
+
+def test_the_page_bubbles_up_a_region_dragged_across_the_heatmap(new_page, lab, slowed_user):
+    page = new_page()
+    page.goto(f"{lab.console}/?q={requests.utils.quote(LOOKUPS)}")
+    page.wait_for_selector(".heatmap .nsewdrag")
+    # Drag across the whole time axis, from the delay up to the top of the value axis.
+    x0, y0, x1, y1 = page.evaluate("""(delay) => {
+        const gd = document.querySelector('.heatmap'), l = gd._fullLayout;
+        const box = gd.querySelector('.nsewdrag').getBoundingClientRect();
+        return [box.left + 2, box.top + l.yaxis.l2p(Math.log10(delay)), box.right - 2, box.top + 2];
+    }""", DELAY_MS * 0.9)  # fmt: skip
+    page.mouse.move(x0, y0)
+    page.mouse.down()
+    page.mouse.move((x0 + x1) / 2, (y0 + y1) / 2, steps=5)
+    page.mouse.move(x1, y1, steps=5)
+    page.mouse.up()
+    page.wait_for_selector("#span-list:not([hidden]) tbody tr")
+    page.get_by_role("button", name="BubbleUp: what sets these spans apart?").click()
+    page.wait_for_function("() => document.body.dataset.bubbledUp")
+    first = page.locator("#bubbleup-fields .bubble-field").first
+    assert first.get_attribute("data-field") in ("url.path", "app.user.handle")
+    top_value = page.evaluate("() => document.querySelector('#bubbleup-fields .bubble-field').data[0].x[0]")
+    assert SLOW_USER in top_value
+    shoot(page, "bubbleup")

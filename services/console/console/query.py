@@ -13,9 +13,15 @@ from console import critical_path
 from console.otlp import FIXED_FIELDS
 from console.store import MAPS, SpanStore, field_sql, quote
 
-AGGREGATES = {"COUNT", "COUNT_DISTINCT", "SUM", "AVG", "MIN", "MAX", "P50", "P75", "P90", "P95", "P99", "HEATMAP"}
-NEEDS_NUMBER = {"SUM", "AVG", "P50", "P75", "P90", "P95", "P99", "HEATMAP"}
-FILTER_OPERATORS = {"=", "!=", ">", ">=", "<", "<=", "exists", "does-not-exist", "contains", "starts-with", "in"}
+# Honeycomb's percentiles: P001 is the 0.1th, P999 the 99.9th.
+PERCENTILES = {"P001": 0.001, "P01": 0.01, "P05": 0.05, "P10": 0.1, "P20": 0.2, "P25": 0.25, "P50": 0.5,
+               "P75": 0.75, "P80": 0.8, "P90": 0.9, "P95": 0.95, "P99": 0.99, "P999": 0.999}  # fmt: skip
+AGGREGATES = {"COUNT", "COUNT_DISTINCT", "SUM", "AVG", "MIN", "MAX", "HEATMAP", *PERCENTILES}
+NEEDS_NUMBER = {"SUM", "AVG", "HEATMAP", *PERCENTILES}
+FILTER_OPERATORS = {"=", "!=", ">", ">=", "<", "<=", "exists", "does-not-exist", "contains", "does-not-contain",
+                    "starts-with", "does-not-start-with", "in", "not-in"}  # fmt: skip
+LIST_OPERATORS = {"in", "not-in"}
+HAVING_OPERATORS = {"=", "!=", ">", ">=", "<", "<="}
 NUMERIC_TYPES = {"BIGINT", "DOUBLE", "INTEGER"}
 DEFAULT_RANGE = timedelta(hours=2)
 MAX_BUCKETS = 300  # time buckets of a chart
@@ -54,6 +60,13 @@ class Order:
     descending: bool = False
 
 
+@dataclass(frozen=True)
+class Having:
+    key: str  # a calculation's label
+    op: str
+    value: float
+
+
 @dataclass
 class Query:
     calculations: list[Calculation]
@@ -66,6 +79,7 @@ class Query:
     start: datetime | None = None
     end: datetime | None = None
     granularity: timedelta | None = None  # chosen from the range when not given
+    havings: list[Having] = field(default_factory=list)  # groups kept by a calculation's value
 
     def to_json(self) -> dict:
         return {
@@ -80,15 +94,24 @@ class Query:
             "start": self.start.isoformat() if self.start else None,
             "end": self.end.isoformat() if self.end else None,
             "granularity_seconds": self.granularity.total_seconds() if self.granularity else None,
+            "havings": [{"key": h.key, "op": h.op, "value": h.value} for h in self.havings],
         }  # fmt: skip
 
 
 # --- From JSON (the API) ---
 
 
+QUERY_KEYS = {"calculations", "filters", "combine", "group_by", "order_by", "limit", "since_seconds", "start", "end",
+              "granularity_seconds", "havings"}  # fmt: skip
+
+
 def from_json(body: Any) -> Query:
     if not isinstance(body, dict):
         raise QueryError("The query must be a JSON object")
+    unknown = sorted(set(body) - QUERY_KEYS)
+    if unknown:
+        parts = ", ".join(sorted(QUERY_KEYS))
+        raise QueryError(f"Unknown part of the query: {', '.join(unknown)} (the parts: {parts})")
     calculations = [_calculation(c, f"calculations[{i}]") for i, c in enumerate(_list(body, "calculations"))]
     filters = [_filter(f, f"filters[{i}]") for i, f in enumerate(_list(body, "filters"))]
     combine = str(body.get("combine") or "AND").upper()
@@ -111,7 +134,20 @@ def from_json(body: Any) -> Query:
         start=parse_time(body, "start"),
         end=parse_time(body, "end"),
         granularity=_seconds(body, "granularity_seconds"),
+        havings=[_having(h, f"havings[{i}]") for i, h in enumerate(_list(body, "havings"))],
     )
+
+
+def _having(value: Any, where: str) -> Having:
+    if not isinstance(value, dict):
+        raise QueryError(f"{where}: an object with key, op and value")
+    op = str(value.get("op") or "")
+    if op not in HAVING_OPERATORS:
+        raise QueryError(f"{where}: unknown operator {value.get('op')!r}; one of {', '.join(sorted(HAVING_OPERATORS))}")
+    number = value.get("value")
+    if isinstance(number, bool) or not isinstance(number, int | float) or not math.isfinite(number):
+        raise QueryError(f"{where}.value: a number")
+    return Having(_string(value.get("key"), f"{where}.key"), op, float(number))
 
 
 def _list(body: dict, key: str) -> list:
@@ -231,6 +267,11 @@ def plan(query: Query, fields: dict[str, str], now: datetime, kept: timedelta) -
                 f"ORDER BY {order.key}: order by a calculation or a GROUP BY field ({', '.join(sorted(labels))})"
             )
 
+    calculated = {c.label for c in query.calculations if c.op != "HEATMAP"}
+    for having in query.havings:
+        if having.key not in calculated:
+            raise QueryError(f"HAVING {having.key}: one of the query's calculations ({', '.join(sorted(calculated))})")
+
     end = query.end or now
     start = query.start or end - (query.since or DEFAULT_RANGE)
     if start >= end:
@@ -267,15 +308,15 @@ def _auto_granularity(span: timedelta) -> timedelta:
 def _check_filter(f: Filter, kind: str) -> None:
     if f.op in ("exists", "does-not-exist"):
         return
-    if f.op == "in":
+    if f.op in LIST_OPERATORS:
         if not isinstance(f.value, list) or not f.value or len(f.value) > MAX_IN_VALUES:
-            raise QueryError(f"WHERE {f.field} in: a list of 1 to {MAX_IN_VALUES} values")
+            raise QueryError(f"WHERE {f.field} {f.op}: a list of 1 to {MAX_IN_VALUES} values")
         for value in f.value:
             coerce(value, kind, f.field)
         return
     if f.value is None:
         raise QueryError(f"WHERE {f.field} {f.op}: a value is missing")
-    if f.op in ("contains", "starts-with"):
+    if f.op in ("contains", "starts-with", "does-not-contain", "does-not-start-with"):
         return
     coerce(f.value, kind, f.field)
 
@@ -312,14 +353,15 @@ def _where(p: Plan, extra: list[tuple[str, list]] = ()) -> tuple[str, list]:
             conditions.append(f"{column} IS NOT NULL")
         elif f.op == "does-not-exist":
             conditions.append(f"{column} IS NULL")
-        elif f.op == "contains":
-            conditions.append(f"contains(CAST({column} AS VARCHAR), ?)")
+        elif f.op in ("contains", "starts-with", "does-not-contain", "does-not-start-with"):
+            test = "contains" if "contain" in f.op else "starts_with"
+            test = f"{test}(CAST({column} AS VARCHAR), ?)"
+            # The negations also keep spans without the field, as != does.
+            conditions.append(test if not f.op.startswith("does-not") else f"({column} IS NULL OR NOT {test})")
             params.append(str(f.value))
-        elif f.op == "starts-with":
-            conditions.append(f"starts_with(CAST({column} AS VARCHAR), ?)")
-            params.append(str(f.value))
-        elif f.op == "in":
-            conditions.append(f"{column} IN ({', '.join('?' for _ in f.value)})")
+        elif f.op in LIST_OPERATORS:
+            listed = f"{column} IN ({', '.join('?' for _ in f.value)})"
+            conditions.append(listed if f.op == "in" else f"({column} IS NULL OR NOT {listed})")
             params += [coerce(v, kind, f.field) for v in f.value]
         elif f.op == "!=":
             conditions.append(f"{column} IS DISTINCT FROM ?")
@@ -344,8 +386,8 @@ def _aggregate(p: Plan, calc: Calculation) -> str:
     column = p.sql(calc.field)
     if calc.op == "COUNT_DISTINCT":
         return f"count(DISTINCT {column})"
-    if calc.op.startswith("P"):
-        return f"quantile_cont({column}, {int(calc.op[1:]) / 100})"
+    if calc.op in PERCENTILES:
+        return f"quantile_cont({column}, {PERCENTILES[calc.op]})"
     return f"{calc.op.lower()}({column})"
 
 
@@ -362,6 +404,10 @@ def run(store: SpanStore, query: Query) -> dict:
         sql = f"SELECT {select} FROM spans WHERE {where}"
         if groups:
             sql += f" GROUP BY {', '.join(groups)}"
+        aggregates = {c.label: _aggregate(p, c) for c in calcs}
+        if query.havings:
+            sql += " HAVING " + " AND ".join(f"{aggregates[h.key]} {h.op} ?" for h in query.havings)
+            params = params + [h.value for h in query.havings]
         positions = {label: i + 1 for i, label in enumerate(table["columns"])}
         orders = query.order_by or ([Order(calcs[0].label, True)] if groups else [])
         if orders:

@@ -3,24 +3,30 @@ optional):
 
     VISUALIZE P90(duration_ms), COUNT
     WHERE service.name = backend-flask AND duration_ms > 100
-    GROUP BY name ORDER BY P90(duration_ms) DESC LIMIT 10
+    GROUP BY name HAVING COUNT > 10 ORDER BY P90(duration_ms) DESC LIMIT 10
     SINCE 15m                      (or BETWEEN 2026-11-22T10:00:00Z AND 2026-11-22T11:00:00Z)
     GRANULARITY 1m
 
 Values with spaces or symbols go in double quotes (name = "GET /api/activities/@<handle>");
-`field in (a, b)`, `field exists`, `field does-not-exist`, `contains`, `starts-with`.
+`field in (a, b)`, `not-in`, `field exists`, `field does-not-exist`, `contains`, `does-not-contain`,
+`starts-with`, `does-not-start-with`. HAVING keeps the groups whose calculation (one of
+VISUALIZE's) compares so with a number; several are joined by AND.
 Conditions are joined by AND or by OR, not both. Keywords are case-insensitive. A malformed
 query raises QueryError naming the position (0-based) where it goes wrong.
 """
 
+import math
 import re
 from datetime import timedelta
 
 from console.query import (
     AGGREGATES,
     FILTER_OPERATORS,
+    HAVING_OPERATORS,
+    LIST_OPERATORS,
     Calculation,
     Filter,
+    Having,
     Order,
     Query,
     QueryError,
@@ -30,7 +36,7 @@ from console.query import (
 _TOKEN = re.compile(
     r"""\s*(?:(?P<string>"(?:[^"\\]|\\.)*")|(?P<punct>[(),])|(?P<op>>=|<=|!=|=|>|<)|(?P<word>[^\s,()"=<>!]+))"""
 )
-CLAUSES = ("where", "group", "order", "limit", "since", "between", "granularity")
+CLAUSES = ("where", "group", "having", "order", "limit", "since", "between", "granularity")
 UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
@@ -118,6 +124,12 @@ def parse(text: str) -> Query:
         while tokens.at_punct(","):
             tokens.take(",")
             query.group_by.append(tokens.name("a field to group by"))
+    if tokens.at("having"):
+        tokens.take("HAVING")
+        query.havings = [_having(tokens)]
+        while tokens.at("and"):
+            tokens.take("AND")
+            query.havings.append(_having(tokens))
     if tokens.at("order"):
         tokens.take("ORDER")
         tokens.keyword("by")
@@ -144,7 +156,8 @@ def parse(text: str) -> Query:
         tokens.take("GRANULARITY")
         query.granularity = _duration(tokens)
     if tokens.peek() is not None:
-        tokens.fail(f"Unexpected {tokens.peek()[1]!r} (clauses go VISUALIZE, WHERE, GROUP BY, ORDER BY, LIMIT, SINCE)")
+        order = "VISUALIZE, WHERE, GROUP BY, HAVING, ORDER BY, LIMIT, SINCE"
+        tokens.fail(f"Unexpected {tokens.peek()[1]!r} (clauses go {order})")
     return query
 
 
@@ -184,15 +197,36 @@ def _condition(tokens: _Tokens) -> Filter:
     tokens.take("an operator")
     if operator in ("exists", "does-not-exist"):
         return Filter(field, operator)
-    if operator == "in":
+    if operator in LIST_OPERATORS:
         tokens.punct("(")
         values = [_value(tokens)]
         while tokens.at_punct(","):
             tokens.take(",")
             values.append(_value(tokens))
         tokens.punct(")")
-        return Filter(field, "in", values)
+        return Filter(field, operator, values)
     return Filter(field, operator, _value(tokens))
+
+
+def _having(tokens: _Tokens) -> Having:
+    key = _calculation(tokens).label
+    comparison = tokens.peek()
+    if comparison is None or comparison[0] != "op" or comparison[1] not in HAVING_OPERATORS:
+        tokens.fail(f"Expected a comparison after HAVING {key} ({', '.join(sorted(HAVING_OPERATORS))})")
+    tokens.take("a comparison")
+    token = tokens.peek()
+    try:
+        value = float(token[1]) if token and token[0] == "word" else math.nan
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value):
+        tokens.fail(f"Expected a number after HAVING {key} {comparison[1]}")
+    tokens.take("a number")
+    return Having(key, comparison[1], value)
+
+
+def _format_number(value: float) -> str:
+    return str(int(value)) if value.is_integer() and abs(value) < 1e15 else repr(value)
 
 
 def _value(tokens: _Tokens):
@@ -279,15 +313,19 @@ def format_query(query: Query) -> str:
         for f in query.filters:
             if f.op in ("exists", "does-not-exist"):
                 conditions.append(f"{_format_value(f.field)} {f.op}")
-            elif f.op == "in":
-                conditions.append(f"{_format_value(f.field)} in ({', '.join(_format_value(v) for v in f.value)})")
+            elif f.op in LIST_OPERATORS:
+                values = ", ".join(_format_value(v) for v in f.value)
+                conditions.append(f"{_format_value(f.field)} {f.op} ({values})")
             else:
                 conditions.append(f"{_format_value(f.field)} {f.op} {_format_value(f.value)}")
         parts.append("WHERE " + f" {query.combine} ".join(conditions))
     if query.group_by:
         parts.append("GROUP BY " + ", ".join(_format_value(g) for g in query.group_by))
+    labels = {c.label: c for c in query.calculations}
+    if query.havings:
+        conditions = [f"{_format_order_key(h.key, labels)} {h.op} {_format_number(h.value)}" for h in query.havings]
+        parts.append("HAVING " + " AND ".join(conditions))
     if query.order_by:
-        labels = {c.label: c for c in query.calculations}
         orders = [f"{_format_order_key(o.key, labels)} {'DESC' if o.descending else 'ASC'}" for o in query.order_by]
         parts.append("ORDER BY " + ", ".join(orders))
     if query.limit is not None:

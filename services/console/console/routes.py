@@ -10,7 +10,7 @@ import duckdb
 import plotly
 from flask import Blueprint, current_app, jsonify, render_template, request, send_file, send_from_directory
 
-from console import bubbleup, compare, otlp, query, query_text
+from console import bubbleup, compare, honeycomb_query, otlp, query, query_text
 from console.store import SpanStore
 
 MAX_BODY_BYTES = 32 * 1024 * 1024  # an export batch of the collector is far smaller
@@ -61,8 +61,11 @@ def receive_traces():
 
 
 def _query_from(body: object) -> query.Query:
+    """A query in any of its three forms: {"text": ...}, Honeycomb's JSON, or the console's JSON."""
     if isinstance(body, dict) and "text" in body:
         return query_text.parse(body["text"])
+    if honeycomb_query.looks_like(body):
+        return honeycomb_query.to_query(body)
     return query.from_json(body)
 
 
@@ -77,7 +80,9 @@ def _request_json() -> object:
 
 @bp.post("/api/query")
 def run_query():
-    """A query as JSON ({"calculations": [...], ...}) or as text ({"text": "VISUALIZE ..."})."""
+    """A query as the console's JSON ({"calculations": [...], ...}), as Honeycomb's Query
+    Specification JSON ({"calculations": [{"op": "P90", "column": ...}], "breakdowns": ...}), or as
+    text ({"text": "VISUALIZE ..."})."""
     q = _query_from(_request_json())
     answer = query.run(store(), q)
     answer["text"] = query_text.format_query(q)

@@ -9,7 +9,17 @@ from datetime import datetime, timedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from console.query import AGGREGATES, FILTER_OPERATORS, Calculation, Filter, Order, Query, from_json
+from console.query import (
+    AGGREGATES,
+    FILTER_OPERATORS,
+    HAVING_OPERATORS,
+    Calculation,
+    Filter,
+    Having,
+    Order,
+    Query,
+    from_json,
+)
 from console.query_text import format_query, parse
 
 # Any text but lone surrogates, and words the grammar gives a meaning to, in any case.
@@ -32,7 +42,7 @@ def filters(draw) -> Filter:
     field, op = draw(NAMES), draw(st.sampled_from(sorted(FILTER_OPERATORS)))
     if op in ("exists", "does-not-exist"):
         return Filter(field, op)
-    if op == "in":
+    if op in ("in", "not-in"):
         return Filter(field, op, draw(st.lists(VALUES, min_size=1, max_size=3)))
     return Filter(field, op, draw(VALUES))
 
@@ -52,6 +62,11 @@ def queries(draw) -> Query:
     query.group_by = draw(st.lists(NAMES, max_size=3))
     keys = [c.label for c in query.calculations] + query.group_by
     query.order_by = draw(st.lists(st.builds(Order, st.sampled_from(keys), st.booleans()), max_size=3))
+    calculated = [c.label for c in query.calculations if c.op != "HEATMAP"]
+    if calculated:
+        numbers = st.one_of(st.integers(-(10**12), 10**12).map(float), st.floats(allow_nan=False, allow_infinity=False))
+        having = st.builds(Having, st.sampled_from(calculated), st.sampled_from(sorted(HAVING_OPERATORS)), numbers)
+        query.havings = draw(st.lists(having, max_size=2))
     query.limit = draw(st.none() | st.integers(0, 10**9))
     range_kind = draw(st.sampled_from(["none", "since", "between"]))
     if range_kind == "since":

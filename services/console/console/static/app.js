@@ -3,8 +3,9 @@
 // HEATMAP, a table. A table row or a heatmap cell lists its spans; a span opens its trace.
 "use strict";
 
-const OPERATORS = ["=", "!=", ">", ">=", "<", "<=", "exists", "does-not-exist", "contains", "starts-with", "in"];
-const CLAUSE_WORDS = ["where", "group", "order", "limit", "since", "between", "granularity", "and", "or"];
+const OPERATORS = ["=", "!=", ">", ">=", "<", "<=", "exists", "does-not-exist", "contains", "does-not-contain",
+  "starts-with", "does-not-start-with", "in", "not-in"];
+const CLAUSE_WORDS = ["where", "group", "having", "order", "limit", "since", "between", "granularity", "and", "or"];
 let fields = {};
 let lastText = "";
 let lastQuery = null;  // the JSON form of the query on screen, as the API understood it
@@ -43,11 +44,12 @@ function composeText() {
     const value = row.querySelector(".value").value.trim();
     if (!field) return null;
     if (op === "exists" || op === "does-not-exist") return `${quoted(field)} ${op}`;
-    if (op === "in") return `${quoted(field)} in (${value.split(",").map((v) => quoted(v.trim())).join(", ")})`;
+    if (op === "in" || op === "not-in") return `${quoted(field)} ${op} (${value.split(",").map((v) => quoted(v.trim())).join(", ")})`;
     return `${quoted(field)} ${op} ${quoted(value)}`;
   }).filter(Boolean);
   if (conditions.length) parts.push(`WHERE ${conditions.join(` ${$("#combine").value} `)}`);
   if ($("#group-by").value.trim()) parts.push(`GROUP BY ${$("#group-by").value.split(",").map((g) => quoted(g.trim())).join(", ")}`);
+  if ($("#having").value.trim()) parts.push(`HAVING ${$("#having").value.trim()}`);
   if ($("#order-by").value.trim()) parts.push(`ORDER BY ${$("#order-by").value.trim()}`);
   if ($("#limit").value) parts.push(`LIMIT ${$("#limit").value}`);
   if ($("#since").value === "custom") {
@@ -75,6 +77,7 @@ function fillBuilder(query) {
   query.filters.forEach(addFilter);
   $("#combine").value = query.combine;
   $("#group-by").value = query.group_by.join(", ");
+  $("#having").value = (query.havings || []).map((h) => `${h.key} ${h.op} ${h.value}`).join(" AND ");
   $("#order-by").value = query.order_by.map((o) => `${o.key} ${o.descending ? "DESC" : "ASC"}`).join(", ");
   $("#limit").value = query.limit ?? "";
   const since = query.since_seconds ? duration(query.since_seconds) : null;
@@ -119,6 +122,7 @@ function draw(answer) {
   show(warnings, answer.warnings.length > 0);
   show($("#results"), true);
   show($("#span-list"), false);
+  show($("#bubbleup"), false);
   show($("#trace"), false);
   drawTable(answer);
   // Done when Plotly has drawn every chart.
@@ -211,8 +215,13 @@ function drawTable(answer) {
   }, row.map((v, i) => el("td", { class: i < groups.length ? "group" : "number" }, fmt(v))))));
 }
 
+let lastNarrow = null;  // the spans listed: a group of the table, or a region of a heatmap
+let lastNarrowWhat = "";
+
 async function listSpans(narrow, what) {
   say("");
+  lastNarrow = narrow;
+  lastNarrowWhat = what;
   try {
     // The query's JSON form, not its text: what is listed is exactly what was answered.
     const answer = await api("/api/spans", { query: lastQuery, narrow });
@@ -231,6 +240,57 @@ async function listSpans(narrow, what) {
   } catch (error) {
     say(error.message);
   }
+}
+
+// --- BubbleUp: the listed spans against the query's other spans ---
+
+async function bubbleUp() {
+  say("");
+  try {
+    const answer = await api("/api/bubbleup", { query: lastQuery, selection: lastNarrow });
+    drawBubbleUp(answer);
+  } catch (error) {
+    say(error.message);
+  }
+}
+
+function drawBubbleUp(answer) {
+  const sampled = answer.baseline_sampled ? `, a sample of ${answer.baseline_sampled.toLocaleString()}` : "";
+  $("#bubbleup-what").textContent = `${lastNarrowWhat}: ${answer.selected.toLocaleString()} spans against `
+    + `${answer.baseline.toLocaleString()}${sampled}`;
+  const box = $("#bubbleup-fields");
+  fill(box);
+  show($("#bubbleup"), true);
+  if (!answer.fields.length) {
+    box.append(el("p", {}, answer.selected ? "The query has no other spans to compare with." : "No span is selected."));
+    return Promise.resolve();
+  }
+  const drawn = answer.fields.slice(0, 12).map((field) => {
+    const div = el("div", { class: "bubble-field", dataset: { field: field.field, score: field.score } });
+    box.append(div);
+    const labels = field.selection.map((v) => plotText(fmt(v.value)));
+    const bar = (side, name, color) => ({
+      type: "bar", name, x: labels, y: side.map((v) => v.fraction), marker: { color },
+      hovertemplate: `%{x}: %{y:.1%} of the ${name}<extra></extra>`,
+    });
+    const plotted = Plotly.newPlot(div, [bar(field.selection, "selection", "#f59e0b"), bar(field.baseline, "baseline", "#3b82f6")], {
+      title: { text: `${plotText(field.field)} · ${field.score.toFixed(2)}`, x: 0.01, font: { size: 13 } },
+      barmode: field.kind === "histogram" ? "overlay" : "group", bargap: field.kind === "histogram" ? 0.05 : 0.2,
+      height: 220, margin: { l: 40, r: 10, t: 30, b: 60 }, showlegend: false,
+      yaxis: { tickformat: ".0%", rangemode: "tozero" }, xaxis: { type: "category", tickangle: -30, automargin: true },
+    }, { displaylogo: false, responsive: true });
+    if (field.kind === "values") {
+      div.on("plotly_click", (event) => {
+        const value = field.selection[event.points[0].pointIndex].value;
+        if (value === "(other)") return;
+        addFilter(value === "(none)" ? { field: field.field, op: "does-not-exist" } : { field: field.field, op: "=", value });
+        run(composeText());
+      });
+    }
+    return plotted;
+  });
+  $("#bubbleup").scrollIntoView({ behavior: "smooth", block: "start" });
+  return Promise.all(drawn).then(() => { document.body.dataset.bubbledUp = String(answer.fields.length); });
 }
 
 // --- Two traces side by side ---
@@ -372,6 +432,7 @@ async function start() {
   if (params.get("trace")) openTrace(params.get("trace"));
   if (params.get("compare")) compareTraces(...params.get("compare").split(",", 2));
   $("#compare-checked").onclick = () => compareTraces(...checkedTraces());
+  $("#bubbleup-run").onclick = bubbleUp;
   $("#compare-run").onclick = () => compareTraces($("#trace-id").textContent, $("#compare-with").value.trim());
 }
 
