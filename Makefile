@@ -17,7 +17,7 @@ COMPOSE := docker compose $(if $(SCALE),-f compose.yaml -f compose.scale.yaml $(
 VENV := .venv
 PYTHON ?= python3
 
-.PHONY: help provision images up down clean ps logs urls load load-ui soak restart-drill scale-drill xray cw-logs query bench bench-console test test-scale test-unit test-later lint format k8s-images k8s-check
+.PHONY: help provision images up down clean ps logs urls load load-ui soak restart-drill scale-drill xray cw-logs query bubbleup bench bench-console test test-scale test-unit test-later lint format k8s-images k8s-check
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -89,7 +89,10 @@ xray: $(VENV)/.installed ## Recent X-Ray traces as trees (FILTER='service("users
 	@$(VENV)/bin/python scripts/xray_tree.py
 
 query: ## Ask the console's span store: make query Q='VISUALIZE P90(duration_ms) GROUP BY name SINCE 15m' [FORMAT=json]
-	@python3 scripts/console_query.py
+	@SELECT= python3 scripts/console_query.py
+
+bubbleup: ## What sets spans apart: make bubbleup Q='VISUALIZE HEATMAP(duration_ms) SINCE 15m' SELECT='duration_ms >= 250'
+	@SELECT="$(SELECT)" python3 scripts/console_query.py
 
 bench: images $(VENV)/.installed ## Measure the lab: start, memory, freshness, overhead, capacity, then the scale profile beside it (QUICK=1: shorter); reports/bench/
 	@cd scripts && ../$(VENV)/bin/python -m bench $(if $(QUICK),--quick)

@@ -64,7 +64,8 @@ def otlp_value(value):
 
 # Requests are for these users; the first one's lookups are slow (what BubbleUp should find).
 USERS = ["garek", "worf", "coco", "bayko", "andrewbrown", "sisko", "kira", "odo"]
-BUBBLEUP_QUERY = 'VISUALIZE HEATMAP(duration_ms) WHERE name = "GET /users/@<handle>" SINCE 48h'
+# The lookups in users-api's directory: the spans that carry the user's handle.
+BUBBLEUP_QUERY = "VISUALIZE HEATMAP(duration_ms) WHERE name = users-directory-lookup SINCE 48h"
 
 
 def otlp_batch(traces: int, start_ns: int) -> dict:

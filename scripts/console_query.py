@@ -1,8 +1,14 @@
 """`make query Q='VISUALIZE ...'`: ask the lab console's span store from the terminal and print
-the table (and a text heatmap for HEATMAP), or the whole answer as JSON with FORMAT=json."""
+the table (and a text heatmap for HEATMAP), or the whole answer as JSON with FORMAT=json.
+
+`make bubbleup Q='VISUALIZE HEATMAP(duration_ms) WHERE ...' SELECT='duration_ms >= 250'`: BubbleUp
+from the terminal: the fields that set the selected spans apart from the query's other spans,
+most different first, with their top values' shares on each side. SELECT is a range of a
+numeric field: `<field> >= <low>`, `<field> <= <high>` or `<field> <low>..<high>`."""
 
 import json
 import os
+import re
 import sys
 import urllib.error
 import urllib.request
@@ -13,8 +19,9 @@ from lab_env import setting  # noqa: E402
 SHADES = " ░▒▓█"
 
 
-def ask(url: str, text: str) -> dict:
-    request = urllib.request.Request(f"{url}/api/query", data=json.dumps({"text": text}).encode(),
+def ask(url: str, text: str, path: str = "/api/query", body: dict | None = None) -> dict:
+    body = body if body is not None else {"text": text}
+    request = urllib.request.Request(f"{url}{path}", data=json.dumps(body).encode(),
                                      headers={"Content-Type": "application/json"})  # fmt: skip
     try:
         with urllib.request.urlopen(request, timeout=60) as response:
@@ -65,8 +72,49 @@ def heatmap(label: str, data: dict, width: int = 60) -> str:
     return "\n".join(lines)
 
 
+def selection(text: str) -> dict:
+    """SELECT='duration_ms >= 250' (or <= 900, or 250..900) as BubbleUp's selection."""
+    match = re.fullmatch(r"\s*(\S+)\s*(?:(>=|<=)\s*([-\d.e+]+)|\s([-\d.e+]+)\s*\.\.\s*([-\d.e+]+))\s*", text)
+    if not match:
+        raise SystemExit(f"SELECT={text!r}: write <field> >= <low>, <field> <= <high> or <field> <low>..<high>")
+    field, op, bound, low, high = match.groups()
+    try:
+        if op == ">=":
+            return {"field": field, "range": [float(bound), 1e300]}
+        if op == "<=":
+            return {"field": field, "range": [-1e300, float(bound)]}
+        return {"field": field, "range": [float(low), float(high)]}
+    except ValueError:
+        raise SystemExit(f"SELECT={text!r}: the bounds must be numbers") from None
+
+
+def bubbleup_report(answer: dict, fields: int = 10, values: int = 3) -> str:
+    sampled = f" (a sample of {answer['baseline_sampled']:,})" if answer.get("baseline_sampled") else ""
+    lines = [f"{answer['selected']:,} spans selected, against {answer['baseline']:,} others{sampled}.", ""]
+    if not answer["fields"]:
+        return lines[0] + " Nothing to compare."
+    lines.append(f"{'score':>5}  {'field':<32} top values: selection share / baseline share")
+    for field in answer["fields"][:fields]:
+        baseline = {v["value"]: v["fraction"] for v in field["baseline"]}
+        tops = ", ".join(f"{cell(v['value'])} {v['fraction']:.0%}/{baseline.get(v['value'], 0):.0%}"
+                         for v in field["selection"][:values])  # fmt: skip
+        lines.append(f"{field['score']:5.2f}  {field['field']:<32} {tops}")
+    return "\n".join(lines)
+
+
 def main() -> int:
     text = os.environ.get("Q", "").strip() or " ".join(sys.argv[1:])
+    if os.environ.get("SELECT", "").strip():
+        if not text:
+            print("Usage: make bubbleup Q='VISUALIZE HEATMAP(duration_ms) SINCE 15m' SELECT='duration_ms >= 250'",
+                  file=sys.stderr)  # fmt: skip
+            return 2
+        url = os.environ.get("CONSOLE_URL") or f"http://127.0.0.1:{setting('CONSOLE_PORT')}"
+        body = {"query": {"text": text}, "selection": selection(os.environ["SELECT"])}
+        answer = ask(url, text, "/api/bubbleup", body)
+        as_json = os.environ.get("FORMAT", "").lower() == "json"
+        print(json.dumps(answer, indent=2) if as_json else bubbleup_report(answer))
+        return 0
     if not text:
         print("Usage: make query Q='VISUALIZE P90(duration_ms), COUNT GROUP BY name SINCE 15m' [FORMAT=json]",
               file=sys.stderr)  # fmt: skip

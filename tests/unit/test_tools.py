@@ -72,3 +72,21 @@ def test_log_events_show_json_lines_as_fields():
     }
     assert format_event(event) == "00:00:00  backend-flask/abc/7  method=GET status=200"
     assert format_event({**event, "message": "plain text"}).endswith("  plain text")
+
+
+def test_make_bubbleup_reads_a_selection_and_prints_the_fields_ranked():
+    import pytest
+    from console_query import bubbleup_report, selection
+
+    assert selection("duration_ms >= 250") == {"field": "duration_ms", "range": [250.0, 1e300]}
+    assert selection("duration_ms <= 5") == {"field": "duration_ms", "range": [-1e300, 5.0]}
+    assert selection("app.size 1.5..20") == {"field": "app.size", "range": [1.5, 20.0]}
+    with pytest.raises(SystemExit, match="write <field> >= <low>"):
+        selection("duration_ms is slow")
+    answer = {"selected": 4, "baseline": 16, "baseline_sampled": None, "fields": [
+        {"field": "app.user.handle", "score": 1.0, "selection": [{"value": "garek", "fraction": 1.0}],
+         "baseline": [{"value": "garek", "fraction": 0.0}, {"value": "worf", "fraction": 0.25}]},
+    ]}  # fmt: skip
+    report = bubbleup_report(answer)
+    assert "4 spans selected, against 16 others." in report
+    assert " 1.00  app.user.handle" in report and "garek 100%/0%" in report
