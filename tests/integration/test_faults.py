@@ -82,8 +82,9 @@ def test_a_knob_on_one_users_lookups_slows_only_that_user(lab, knobs):
         trace = lab.jaeger_trace(ids["otel_trace_id"], {"GET /api/activities/@<handle>", "GET /users/@<handle>"})
         lookups[ids["otel_trace_id"]] = next(s for s in trace["spans"] if s["operationName"] == "GET /users/@<handle>")
     slowed, spared = lookups[slow_ids["otel_trace_id"]], lookups[fast_ids["otel_trace_id"]]
-    assert span_tags(slowed)["app.fault.delay_ms"] == 300 and slowed["duration"] >= 300_000
-    assert "app.fault.delay_ms" not in span_tags(spared) and spared["duration"] < 300_000
+    # Only the duration tells: a knob that picks requests by their parameters leaves no mark.
+    assert slowed["duration"] >= 300_000 and "app.fault.delay_ms" not in span_tags(slowed)
+    assert spared["duration"] < 300_000
 
 
 def test_knobs_are_off_again_after_clearing(lab, knobs):

@@ -139,9 +139,9 @@ def test_a_knob_with_parameters_touches_only_the_requests_that_have_them():
 
 def test_the_knob_naming_the_most_parameters_wins():
     knobs = FaultKnobs("/m/<a>/<b> delay_ms=1; /m/<a>/<b>?a=x delay_ms=2; /m/<a>/<b>?a=x&b=y delay_ms=3")
-    assert knobs.for_request("/m/<a>/<b>", {"a": "x", "b": "y"}).delay_ms == 3
-    assert knobs.for_request("/m/<a>/<b>", {"a": "x", "b": "z"}).delay_ms == 2
-    assert knobs.for_request("/m/<a>/<b>", {"a": "q", "b": "y"}).delay_ms == 1
+    assert knobs.for_request("/m/<a>/<b>", {"a": "x", "b": "y"})[0].delay_ms == 3
+    assert knobs.for_request("/m/<a>/<b>", {"a": "x", "b": "z"})[0].delay_ms == 2
+    assert knobs.for_request("/m/<a>/<b>", {"a": "q", "b": "y"}) == (Fault(1, 0.0), ())
 
 
 def test_admin_endpoint_sets_a_knob_for_one_users_requests(app):
@@ -187,3 +187,15 @@ def test_knobs_are_bounded(app):
     # Changing a knob that is there is still allowed.
     body["params"]["handle"] = "user5"
     assert client.put("/admin/faults", json=body).status_code == 200
+
+
+def test_a_knob_with_parameters_leaves_no_mark_on_the_span(app, spans):
+    from opentelemetry import trace
+
+    client = app.test_client()
+    client.put("/admin/faults", json={"route": "/api/activities/@<handle>", "params": {"handle": "garek"},
+                                      "delay_ms": 1, "error_rate": 1})  # fmt: skip
+    with trace.get_tracer("test").start_as_current_span("server"):
+        assert client.get("/api/activities/@garek").status_code == 503
+    [server] = [s for s in spans.get_finished_spans() if s.name == "server"]
+    assert not any(key.startswith("app.fault.") for key in server.attributes)

@@ -9,10 +9,10 @@ At start they come from the FAULTS environment variable, entries separated by ';
 The route is the Flask rule as written in the code (e.g. /api/activities/@<handle>), or * for
 every route. After a '?', the values the route's parameters must have: then only those requests
 are touched (one user's lookups, say), so that a cause hides in an attribute as in real
-incidents. A request takes the knob of its route that names the most of its parameters, else
-the route's own, else *. At run time, /admin/faults shows (GET), sets (PUT, one knob per call:
-{"route", "params", "delay_ms", "error_rate"}) and clears (DELETE) them; GET names each knob as
-FAULTS does. The state lives in the process; the lab runs one gunicorn worker per service.
+incidents (such a knob leaves no app.fault.* mark on the span). A request takes the knob of its
+route that names the most of its parameters, else the route's own, else *. At run time,
+/admin/faults shows (GET), sets (PUT, one knob per call: {"route", "params", "delay_ms",
+"error_rate"}) and clears (DELETE) them; GET names each knob as FAULTS does. The state lives in the process; the lab runs one gunicorn worker per service.
 """
 
 import random
@@ -132,25 +132,29 @@ class FaultKnobs:
         with self._lock:
             self._faults.clear()
 
-    def for_request(self, route: str, args: dict | None = None) -> Fault | None:
-        """The knob of a request: its route's that names the most of its parameters, else the
-        route's own, else *."""
+    def for_request(self, route: str, args: dict | None = None) -> tuple[Fault, Params] | None:
+        """The knob of a request and the parameters it names: its route's that names the most of
+        the request's parameters, else the route's own, else *."""
         given = {name: str(value) for name, value in (args or {}).items()}
         with self._lock:
-            matching = [(len(params), fault) for (knob_route, params), fault in self._faults.items()
+            matching = [(fault, params) for (knob_route, params), fault in self._faults.items()
                         if knob_route == route and all(given.get(n) == v for n, v in params)]  # fmt: skip
             if matching:
-                return max(matching, key=lambda pair: pair[0])[1]
-            return self._faults.get(("*", ()))
+                return max(matching, key=lambda pair: len(pair[1]))
+            wildcard = self._faults.get(("*", ()))
+            return (wildcard, ()) if wildcard else None
 
     def apply(self, route: str, args: dict | None = None) -> None:
-        """Delay and maybe fail the current request, marking the server span with what was done."""
+        """Delay and maybe fail the current request. A route's knob marks the server span with
+        what it did (app.fault.*); a knob that picks requests by their parameters does not: its
+        cause is to be found in the spans' attributes, as in a real incident."""
         if route in EXEMPT_ROUTES:
             return
-        fault = self.for_request(route, args)
-        if fault is None:
+        found = self.for_request(route, args)
+        if found is None:
             return
-        span = trace.get_current_span()
+        fault, params = found
+        span = trace.get_current_span() if not params else trace.INVALID_SPAN
         if fault.delay_ms:
             span.set_attribute("app.fault.delay_ms", fault.delay_ms)
             self._sleep(fault.delay_ms / 1000)

@@ -143,11 +143,17 @@ function drawCharts(answer) {
       mode: series.times.length > 1 ? "lines+markers" : "markers", line: { color: COLORS[i % COLORS.length], width: 2 },
       marker: { size: 5 },
     }));
-    return Plotly.newPlot(div, traces, {
+    const plotted = Plotly.newPlot(div, traces, {
       title: { text: plotText(label), x: 0.01, font: { size: 14 } }, height: 260, margin: { l: 50, r: 10, t: 36, b: 36 },
       showlegend: answer.series.length > 1, legend: { orientation: "h", y: -0.25 },
       xaxis: { type: "date", range: [answer.range.start, answer.range.end] }, yaxis: { rangemode: "tozero" },
     }, { displaylogo: false, responsive: true });
+    // A point of a line lists its group's spans (and so BubbleUp compares that group with the rest).
+    div.on("plotly_click", (event) => {
+      const group = answer.series[event.points[0].curveNumber].group;
+      listSpans(Object.keys(group).length ? { group } : {}, Object.keys(group).length ? `where ${groupName(group)}` : "");
+    });
+    return plotted;
   });
 }
 
