@@ -12,7 +12,8 @@ are touched (one user's lookups, say), so that a cause hides in an attribute as 
 incidents (such a knob leaves no app.fault.* mark on the span). A request takes the knob of its
 route that names the most of its parameters, else the route's own, else *. At run time,
 /admin/faults shows (GET), sets (PUT, one knob per call: {"route", "params", "delay_ms",
-"error_rate"}) and clears (DELETE) them; GET names each knob as FAULTS does. The state lives in the process; the lab runs one gunicorn worker per service.
+"error_rate"}) and clears (DELETE) them; GET names each knob as FAULTS does. The state lives
+in the process; the lab runs one gunicorn worker per service.
 """
 
 import random
