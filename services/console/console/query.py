@@ -487,7 +487,7 @@ def _heatmap(store: SpanStore, p: Plan, name: str) -> dict:
     high = max(float(high), low * 1.0001)
     rows = HEATMAP_ROWS
     step = math.log(high / low) / rows
-    edges = [low * math.exp(step * i) for i in range(rows + 1)]
+    edges = [low * math.exp(step * i) for i in range(rows)] + [high]  # the top edge exactly the largest value
     bucket = f"CASE WHEN {column} <= ? THEN 0 ELSE least(?, CAST(floor(ln({column} / ?) / ?) AS INTEGER)) END"
     sql = f"SELECT {_bucket_sql()} AS t, {bucket} AS b, count(*) FROM spans WHERE {where} GROUP BY t, b ORDER BY t"
     _, cells = store.query(sql, [p.granularity.total_seconds(), p.start, low, rows - 1, low, step] + params)

@@ -271,7 +271,12 @@ function drawBubbleUp(answer) {
     box.append(el("p", {}, answer.selected ? "The query has no other spans to compare with." : "No span is selected."));
     return Promise.resolve();
   }
-  const drawn = answer.fields.slice(0, 12).map((field) => {
+  // The fields that tell the two apart; the others are named in one line.
+  const telling = answer.fields.filter((field) => field.score >= 0.05).slice(0, 12);
+  const alike = answer.fields.filter((field) => !telling.includes(field)).map((field) => field.field);
+  fill($("#bubbleup-alike"), alike.length ? `Alike in both, or past the first 12: ${alike.join(", ")}` : "");
+  if (!telling.length) box.append(el("p", {}, "No field tells the selection apart from the baseline."));
+  const drawn = telling.map((field) => {
     const div = el("div", { class: "bubble-field", dataset: { field: field.field, score: field.score } });
     box.append(div);
     const labels = field.selection.map((v) => plotText(fmt(v.value)));
