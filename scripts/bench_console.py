@@ -210,7 +210,7 @@ def main() -> int:
                 answer = bubbleup.bubbleup(store, parse(text), {"field": "duration_ms", "range": [p95, 1e9]})
                 times.append(time.perf_counter() - started)
             top = answer["fields"][0]
-            value = top["selection"][0]
+            value = max(top["selection"], key=lambda v: v["fraction"])
             sampled = f", baseline sampled to {answer['baseline_sampled']:,}" if answer["baseline_sampled"] else ""
             ranked = f"{top['field']} = {value['value']} in {value['fraction']:.0%} of the selection"
             print(f"  {label:<28} {min(times):6.3f} s / {statistics.median(times):6.3f} s   (duration_ms >= P95 "
