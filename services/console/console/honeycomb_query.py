@@ -28,6 +28,8 @@ from console.query import (
     Order,
     Query,
     QueryError,
+    field_name,
+    json_list,
     parse_time,
 )
 
@@ -57,28 +59,13 @@ def _only(item: Any, keys: set[str], where: str) -> dict:
     return item
 
 
-def _list(body: dict, key: str) -> list:
-    value = body.get(key)
-    if value is None:
-        return []
-    if not isinstance(value, list):
-        raise QueryError(f"{key}: a list")
-    return value
-
-
-def _column(value: Any, where: str) -> str:
-    if not isinstance(value, str) or not value:
-        raise QueryError(f"{where}: a column name")
-    return value
-
-
 def _calculation(op: Any, column: Any, where: str) -> Calculation:
     name = str(op or "").upper()
     if name in NOT_HERE:
         raise QueryError(f"{where}: {name} is a Honeycomb calculation this console does not make")
     if name not in AGGREGATES:
         raise QueryError(f"{where}: unknown calculation {op!r}")
-    return Calculation(name, None if column is None else _column(column, f"{where}.column"))
+    return Calculation(name, None if column is None else field_name(column, f"{where}.column"))
 
 
 def _seconds(body: dict, key: str) -> float | None:
@@ -93,32 +80,32 @@ def _seconds(body: dict, key: str) -> float | None:
 def to_query(body: Any) -> Query:
     body = _only(body, KEYS, "the query")
     calculations = []
-    for i, c in enumerate(_list(body, "calculations")):
+    for i, c in enumerate(json_list(body, "calculations")):
         c = _only(c, {"op", "column"}, f"calculations[{i}]")
         calculations.append(_calculation(c.get("op"), c.get("column"), f"calculations[{i}]"))
     calculations = calculations or [Calculation("COUNT")]  # Honeycomb counts when none is given
     filters = []
-    for i, f in enumerate(_list(body, "filters")):
+    for i, f in enumerate(json_list(body, "filters")):
         f = _only(f, {"column", "op", "value"}, f"filters[{i}]")
         op = str(f.get("op") or "")
         if op not in FILTER_OPERATORS:
             raise QueryError(f"filters[{i}]: unknown operator {f.get('op')!r}")
-        filters.append(Filter(_column(f.get("column"), f"filters[{i}].column"), op, f.get("value")))
+        filters.append(Filter(field_name(f.get("column"), f"filters[{i}].column"), op, f.get("value")))
     combination = str(body.get("filter_combination") or "AND").upper()
     if combination not in ("AND", "OR"):
         raise QueryError("filter_combination: AND or OR")
-    breakdowns = [_column(b, f"breakdowns[{i}]") for i, b in enumerate(_list(body, "breakdowns"))]
+    breakdowns = [field_name(b, f"breakdowns[{i}]") for i, b in enumerate(json_list(body, "breakdowns"))]
     orders = []
-    for i, o in enumerate(_list(body, "orders")):
+    for i, o in enumerate(json_list(body, "orders")):
         o = _only(o, {"op", "column", "order"}, f"orders[{i}]")
         direction = str(o.get("order") or "ascending").lower()
         if direction not in ("ascending", "descending"):
             raise QueryError(f"orders[{i}].order: ascending or descending")
         key = (_calculation(o["op"], o.get("column"), f"orders[{i}]").label if o.get("op")
-               else _column(o.get("column"), f"orders[{i}].column"))  # fmt: skip
+               else field_name(o.get("column"), f"orders[{i}].column"))  # fmt: skip
         orders.append(Order(key, direction == "descending"))
     havings = []
-    for i, h in enumerate(_list(body, "havings")):
+    for i, h in enumerate(json_list(body, "havings")):
         h = _only(h, {"calculate_op", "column", "op", "value"}, f"havings[{i}]")
         key = _calculation(h.get("calculate_op"), h.get("column"), f"havings[{i}]").label
         value = h.get("value")

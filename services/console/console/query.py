@@ -112,17 +112,17 @@ def from_json(body: Any) -> Query:
     if unknown:
         parts = ", ".join(sorted(QUERY_KEYS))
         raise QueryError(f"Unknown part of the query: {', '.join(unknown)} (the parts: {parts})")
-    calculations = [_calculation(c, f"calculations[{i}]") for i, c in enumerate(_list(body, "calculations"))]
-    filters = [_filter(f, f"filters[{i}]") for i, f in enumerate(_list(body, "filters"))]
+    calculations = [_calculation(c, f"calculations[{i}]") for i, c in enumerate(json_list(body, "calculations"))]
+    filters = [_filter(f, f"filters[{i}]") for i, f in enumerate(json_list(body, "filters"))]
     combine = str(body.get("combine") or "AND").upper()
     if combine not in ("AND", "OR"):
         raise QueryError("combine: AND or OR")
-    group_by = [_string(g, f"group_by[{i}]") for i, g in enumerate(_list(body, "group_by"))]
+    group_by = [field_name(g, f"group_by[{i}]") for i, g in enumerate(json_list(body, "group_by"))]
     orders = []
-    for i, order in enumerate(_list(body, "order_by")):
+    for i, order in enumerate(json_list(body, "order_by")):
         if not isinstance(order, dict):
             raise QueryError(f"order_by[{i}]: an object with key and descending")
-        orders.append(Order(_string(order.get("key"), f"order_by[{i}].key"), bool(order.get("descending"))))
+        orders.append(Order(field_name(order.get("key"), f"order_by[{i}].key"), bool(order.get("descending"))))
     return Query(
         calculations=calculations,
         filters=filters,
@@ -134,7 +134,7 @@ def from_json(body: Any) -> Query:
         start=parse_time(body, "start"),
         end=parse_time(body, "end"),
         granularity=_seconds(body, "granularity_seconds"),
-        havings=[_having(h, f"havings[{i}]") for i, h in enumerate(_list(body, "havings"))],
+        havings=[_having(h, f"havings[{i}]") for i, h in enumerate(json_list(body, "havings"))],
     )
 
 
@@ -147,17 +147,18 @@ def _having(value: Any, where: str) -> Having:
     number = value.get("value")
     if isinstance(number, bool) or not isinstance(number, int | float) or not math.isfinite(number):
         raise QueryError(f"{where}.value: a number")
-    return Having(_string(value.get("key"), f"{where}.key"), op, float(number))
+    return Having(field_name(value.get("key"), f"{where}.key"), op, float(number))
 
 
-def _list(body: dict, key: str) -> list:
+def json_list(body: dict, key: str) -> list:
+    """A list in a query body (absent: empty)."""
     value = body.get(key) or []
     if not isinstance(value, list):
         raise QueryError(f"{key}: a list")
     return value
 
 
-def _string(value: Any, where: str) -> str:
+def field_name(value: Any, where: str) -> str:
     # As written: a span's attribute key may have spaces around it, or be nothing but spaces.
     if not isinstance(value, str) or not value:
         raise QueryError(f"{where}: a field name")
@@ -171,7 +172,7 @@ def _calculation(value: Any, where: str) -> Calculation:
     if op not in AGGREGATES:
         raise QueryError(f"{where}: unknown calculation {value.get('op')!r}; one of {', '.join(sorted(AGGREGATES))}")
     name = value.get("field")
-    return Calculation(op, _string(name, f"{where}.field") if name is not None else None)
+    return Calculation(op, field_name(name, f"{where}.field") if name is not None else None)
 
 
 def _filter(value: Any, where: str) -> Filter:
@@ -180,7 +181,7 @@ def _filter(value: Any, where: str) -> Filter:
     op = str(value.get("op") or "").lower()
     if op not in FILTER_OPERATORS:
         raise QueryError(f"{where}: unknown operator {value.get('op')!r}; one of {', '.join(sorted(FILTER_OPERATORS))}")
-    return Filter(_string(value.get("field"), f"{where}.field"), op, value.get("value"))
+    return Filter(field_name(value.get("field"), f"{where}.field"), op, value.get("value"))
 
 
 def _optional_number(body: dict, key: str, kind: type) -> Any:
