@@ -20,7 +20,7 @@ PYTHON ?= python3
 .PHONY: help provision images up down clean ps logs urls load load-ui soak restart-drill scale-drill xray cw-logs query bubbleup bench bench-console test test-scale test-unit test-later lint format k8s-images k8s-check
 
 help: ## List the targets
-	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+	@grep -hE '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
 
 provision: ## Make sure a Docker engine and Compose v2+ are there (installs them on Debian as root)
 	@scripts/provision-docker.sh
