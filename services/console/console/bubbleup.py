@@ -1,9 +1,9 @@
 """BubbleUp, as Honeycomb has it: which field values set a selection of spans apart.
 
-The query's spans (its WHERE and time range) are split in two: the selection (a range of a
-numeric field, optionally within a time window, as a heatmap region gives it; or a group of the
-results table) and the baseline (the query's other spans). For every field, the distribution of
-its values in each is compared:
+The query's spans (its WHERE and time range) are split in two: the selection (what a span list
+narrows to: a range of a numeric field, optionally within a time window, as a heatmap region
+gives it; or a group of the results table) and the baseline (the query's other spans). For every
+field, the distribution of its values in each is compared:
 
 - text and boolean fields, and numbers with few distinct values: the share of each of the
   field's top values (the rest as "(other)", spans without the field as "(none)");
@@ -14,7 +14,8 @@ the differences of the shares: 0 when they are alike, 1 when no value is shared)
 ranked by it. Ids and times are left out (every span differs there), and so are the fields that
 make the selection (they differ by construction).
 
-One SQL statement per kind of field (the typed columns, each attribute map) reads the spans once.
+Each typed column is read by a statement of its own, and the attribute maps by three statements
+for all their keys (text values, the numbers' ranges, their counts).
 When the query covers more spans than SAMPLE_ABOVE, the baseline is a sample of them (by a hash
 of the span id; the selection is always read whole), as Honeycomb samples: shares do not need
 every span.
@@ -32,40 +33,19 @@ TOP_VALUES = 10
 BINS = 16
 FEW_DISTINCT = 12  # numbers with at most this many values are compared value by value
 SAMPLE_ABOVE = 400_000
-MAX_FIELDS = 200  # attribute keys compared, the most common first
+MAX_FIELDS = 200  # attribute keys compared of each kind (text, number), in the catalogue's order
 MAX_VALUE_CHARS = 200  # values are shown, not stored: cut long ones
 # How many of a group's spans are in the selection, and how many in the baseline.
 SIDES = "count(*) FILTER (WHERE _selected), count(*) FILTER (WHERE NOT _selected)"
 
 
 def _selection(plan: q.Plan, selection: Any) -> tuple[str, list, set[str]]:
-    """The selection as a SQL condition (with its parameters) and the fields that make it."""
-    if not isinstance(selection, dict):
+    """The selection as a SQL condition (with its parameters) and the fields that make it: what
+    narrows a span list (query.narrowing), with a group or a field's range at least."""
+    if not isinstance(selection, dict) or (selection.get("group") is None and selection.get("field") is None):
         raise q.QueryError('selection: {"field": ..., "range": [low, high]} or {"group": {...}}')
-    if selection.get("group") is not None:
-        group = selection["group"]
-        names = plan.query.group_by
-        if not isinstance(group, dict) or not names or set(group) != set(names):
-            raise q.QueryError(f"selection.group: a value for each GROUP BY field ({', '.join(names) or 'none'})")
-        condition, params = q._group_condition(plan, [group[name] for name in names])
-        return condition, params, set(names)
-    name, bounds = selection.get("field"), selection.get("range")
-    if not isinstance(name, str) or name not in plan.fields or plan.fields[name] not in q.NUMERIC_TYPES:
-        raise q.QueryError(f"selection.field: unknown or not numeric: {name!r}")
-    if not isinstance(bounds, list) or len(bounds) != 2:
-        raise q.QueryError("selection.range: [low, high]")
-    low, high = (q.coerce(b, "DOUBLE", name) for b in bounds)
-    column = plan.sql(name)
-    condition, params = f"{column} >= ? AND {column} <= ?", [low, high]
-    window = selection.get("time")
-    if window is not None:
-        body = {"start": window[0], "end": window[1]} if isinstance(window, list) and len(window) == 2 else {}
-        start, end = q.parse_time(body, "start"), q.parse_time(body, "end")
-        if start is None or end is None:
-            raise q.QueryError("selection.time: [start, end]")
-        condition += " AND timestamp >= ? AND timestamp < ?"
-        params += [start, end]
-    return condition, params, {name}
+    conditions, making = q.narrowing(plan, selection, "selection")
+    return " AND ".join(f"({sql})" for sql, _ in conditions), [v for _, params in conditions for v in params], making
 
 
 def _tvd(selection: dict, baseline: dict, totals: tuple[int, int]) -> float:

@@ -500,34 +500,45 @@ def _heatmap(store: SpanStore, p: Plan, name: str) -> dict:
     return {"times": [_iso(t) for t in axis], "edges": edges, "counts": counts, "total": total}
 
 
-def spans(store: SpanStore, query: Query, narrow: dict | None = None) -> dict:
-    """The spans behind a part of an answer: a table row (group values), or a heatmap cell (a
-    time bucket and a value range of a field). Slowest first."""
-    p = plan(query, store.fields(), store.now(), store.retention)
-    extra = []
-    narrow = narrow or {}
+def narrowing(p: Plan, narrow: Any, name: str) -> tuple[list[tuple[str, list]], set[str]]:
+    """The conditions (SQL we wrote, params) that narrow a query's spans to a part of its answer,
+    and the fields that make them: a table row ({"group": {...}}), a time window ({"time":
+    [start, end]}), a range of a numeric field ({"field": ..., "range": [low, high]}), as a
+    heatmap cell or region gives the last two. `name` is what errors call the object."""
     if not isinstance(narrow, dict):
-        raise QueryError("narrow: an object")
+        raise QueryError(f"{name}: an object")
+    conditions, making = [], set()
     group = narrow.get("group")
     if group is not None:
-        if not isinstance(group, dict) or set(group) != set(p.query.group_by):
-            raise QueryError(f"narrow.group: a value for each GROUP BY field ({', '.join(p.query.group_by)})")
-        extra.append(_group_condition(p, [group[name] for name in p.query.group_by]))
+        names = p.query.group_by
+        if not isinstance(group, dict) or not names or set(group) != set(names):
+            raise QueryError(f"{name}.group: a value for each GROUP BY field ({', '.join(names) or 'none'})")
+        conditions.append(_group_condition(p, [group[g] for g in names]))
+        making |= set(names)
     if narrow.get("time") is not None:
         window = narrow["time"]
         body = {"start": window[0], "end": window[1]} if isinstance(window, list) and len(window) == 2 else {}
         start, end = parse_time(body, "start"), parse_time(body, "end")
         if start is None or end is None:
-            raise QueryError("narrow.time: [start, end]")
-        extra.append(("timestamp >= ? AND timestamp < ?", [start, end]))
+            raise QueryError(f"{name}.time: [start, end]")
+        conditions.append(("timestamp >= ? AND timestamp < ?", [start, end]))
     if narrow.get("field") is not None:
-        name, bounds = narrow["field"], narrow.get("range")
-        if name not in p.fields or p.fields[name] not in NUMERIC_TYPES:
-            raise QueryError(f"narrow.field: unknown or not numeric: {name!r}")
+        field_, bounds = narrow["field"], narrow.get("range")
+        if not isinstance(field_, str) or field_ not in p.fields or p.fields[field_] not in NUMERIC_TYPES:
+            raise QueryError(f"{name}.field: unknown or not numeric: {field_!r}")
         if not isinstance(bounds, list) or len(bounds) != 2:
-            raise QueryError("narrow.range: [low, high]")
-        low, high = (coerce(b, "DOUBLE", name) for b in bounds)
-        extra.append((f"{p.sql(name)} >= ? AND {p.sql(name)} <= ?", [low, high]))
+            raise QueryError(f"{name}.range: [low, high]")
+        low, high = (coerce(b, "DOUBLE", field_) for b in bounds)
+        conditions.append((f"{p.sql(field_)} >= ? AND {p.sql(field_)} <= ?", [low, high]))
+        making.add(field_)
+    return conditions, making
+
+
+def spans(store: SpanStore, query: Query, narrow: dict | None = None) -> dict:
+    """The spans behind a part of an answer: a table row (group values), or a heatmap cell (a
+    time bucket and a value range of a field). Slowest first."""
+    p = plan(query, store.fields(), store.now(), store.retention)
+    extra, _ = narrowing(p, narrow or {}, "narrow")
     where, params = _where(p, extra)
     columns = ["timestamp", "trace.trace_id", "trace.span_id", "service.name", "name", "duration_ms", "error"]
     sql = (f"SELECT {', '.join(quote(c) for c in columns)} FROM spans WHERE {where} "

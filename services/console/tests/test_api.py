@@ -115,6 +115,21 @@ def test_the_json_query_form_answers_too(client):
             400,
             "invalid_query",
         ),
+        # A group without GROUP BY, and a field that is not a name (query.narrowing).
+        (
+            "/api/spans",
+            b'{"query": {"text": "VISUALIZE COUNT"}, "narrow": {"group": {}}}',
+            {"Content-Type": "application/json"},
+            400,
+            "invalid_query",
+        ),
+        (
+            "/api/spans",
+            b'{"query": {"text": "VISUALIZE COUNT"}, "narrow": {"field": ["duration_ms"], "range": [1, 2]}}',
+            {"Content-Type": "application/json"},
+            400,
+            "invalid_query",
+        ),
         ("/nowhere", b"", {}, 404, "not_found"),
     ],
 )
