@@ -21,6 +21,7 @@ NEEDS_NUMBER = {"SUM", "AVG", "HEATMAP", *PERCENTILES}
 FILTER_OPERATORS = {"=", "!=", ">", ">=", "<", "<=", "exists", "does-not-exist", "contains", "does-not-contain",
                     "starts-with", "does-not-start-with", "in", "not-in"}  # fmt: skip
 LIST_OPERATORS = {"in", "not-in"}
+TEXT_OPERATORS = {"contains", "starts-with", "does-not-contain", "does-not-start-with"}  # on the value as text
 HAVING_OPERATORS = {"=", "!=", ">", ">=", "<", "<="}
 NUMERIC_TYPES = {"BIGINT", "DOUBLE", "INTEGER"}
 DEFAULT_RANGE = timedelta(hours=2)
@@ -317,7 +318,7 @@ def _check_filter(f: Filter, kind: str) -> None:
         return
     if f.value is None:
         raise QueryError(f"WHERE {f.field} {f.op}: a value is missing")
-    if f.op in ("contains", "starts-with", "does-not-contain", "does-not-start-with"):
+    if f.op in TEXT_OPERATORS:
         return
     coerce(f.value, kind, f.field)
 
@@ -354,7 +355,7 @@ def _where(p: Plan, extra: list[tuple[str, list]] = ()) -> tuple[str, list]:
             conditions.append(f"{column} IS NOT NULL")
         elif f.op == "does-not-exist":
             conditions.append(f"{column} IS NULL")
-        elif f.op in ("contains", "starts-with", "does-not-contain", "does-not-start-with"):
+        elif f.op in TEXT_OPERATORS:
             test = "contains" if "contain" in f.op else "starts_with"
             test = f"{test}(CAST({column} AS VARCHAR), ?)"
             # The negations also keep spans without the field, as != does.
@@ -401,11 +402,11 @@ def run(store: SpanStore, query: Query) -> dict:
     groups = [p.sql(g) for g in query.group_by]
     table = {"columns": list(query.group_by) + [c.label for c in calcs], "rows": []}
     if calcs:
-        select = ", ".join(groups + [_aggregate(p, c) for c in calcs])
+        aggregates = {c.label: _aggregate(p, c) for c in calcs}
+        select = ", ".join(groups + [aggregates[c.label] for c in calcs])
         sql = f"SELECT {select} FROM spans WHERE {where}"
         if groups:
             sql += f" GROUP BY {', '.join(groups)}"
-        aggregates = {c.label: _aggregate(p, c) for c in calcs}
         if query.havings:
             sql += " HAVING " + " AND ".join(f"{aggregates[h.key]} {h.op} ?" for h in query.havings)
             params = params + [h.value for h in query.havings]
