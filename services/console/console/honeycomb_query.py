@@ -20,15 +20,15 @@ from typing import Any
 
 from console.query import (
     AGGREGATES,
+    DEFAULT_RANGE,
     FILTER_OPERATORS,
-    HAVING_OPERATORS,
     Calculation,
     Filter,
-    Having,
     Order,
     Query,
     QueryError,
     field_name,
+    having_from,
     json_list,
     parse_time,
 )
@@ -108,22 +108,21 @@ def to_query(body: Any) -> Query:
     for i, h in enumerate(json_list(body, "havings")):
         h = _only(h, {"calculate_op", "column", "op", "value"}, f"havings[{i}]")
         key = _calculation(h.get("calculate_op"), h.get("column"), f"havings[{i}]").label
-        value = h.get("value")
-        if h.get("op") not in HAVING_OPERATORS or isinstance(value, bool) or not isinstance(value, int | float):
-            raise QueryError(f"havings[{i}]: op one of {', '.join(sorted(HAVING_OPERATORS))} and a number value")
-        havings.append(Having(key, h["op"], float(value)))
+        havings.append(having_from({"key": key, "op": h.get("op"), "value": h.get("value")}, f"havings[{i}]"))
     limit = body.get("limit")
     if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int)):
         raise QueryError("limit: a whole number")
     time_range = _seconds(body, "time_range")
     start, end = parse_time(body, "start_time"), parse_time(body, "end_time")
+    # Honeycomb's default range is the console's too: DEFAULT_RANGE, two hours.
+    span = timedelta(seconds=time_range) if time_range else DEFAULT_RANGE
     since = None
     if start is not None and end is None:
-        end = start + timedelta(seconds=time_range or 7200)
+        end = start + span
     elif end is not None and start is None:
-        start = end - timedelta(seconds=time_range or 7200)
+        start = end - span
     elif start is None and end is None:
-        since = timedelta(seconds=time_range or 7200)
+        since = span
     granularity = _seconds(body, "granularity")
     return Query(
         calculations=calculations, filters=filters, combine=combination, group_by=breakdowns, order_by=orders,

@@ -135,11 +135,12 @@ def from_json(body: Any) -> Query:
         start=parse_time(body, "start"),
         end=parse_time(body, "end"),
         granularity=_seconds(body, "granularity_seconds"),
-        havings=[_having(h, f"havings[{i}]") for i, h in enumerate(json_list(body, "havings"))],
+        havings=[having_from(h, f"havings[{i}]") for i, h in enumerate(json_list(body, "havings"))],
     )
 
 
-def _having(value: Any, where: str) -> Having:
+def having_from(value: Any, where: str) -> Having:
+    """A HAVING condition from JSON ({"key": a calculation's label, "op", "value"})."""
     if not isinstance(value, dict):
         raise QueryError(f"{where}: an object with key, op and value")
     op = str(value.get("op") or "")

@@ -66,6 +66,8 @@ def test_posted_to_the_api_it_answers_like_the_text_form(client):  # noqa: F811
      ({"calculations": [{"op": "CONCURRENCY"}], "time_range": 60}, "CONCURRENCY"),
      ({"filters": [{"column": "a", "op": "=", "value": 1, "negate": True}]}, "negate"),
      ({"orders": [{"column": "name", "order": "sideways"}]}, "ascending or descending"),
+     ({"breakdowns": [], "havings": [{"calculate_op": "COUNT", "op": "~", "value": 1}]}, "havings[0]"),
+     ({"breakdowns": [], "havings": [{"calculate_op": "COUNT", "op": ">", "value": "ten"}]}, "havings[0].value"),
      ({"time_range": -5}, "time_range"), ({"filter_combination": "XOR", "breakdowns": []}, "filter_combination")],
 )  # fmt: skip
 def test_unknown_parts_are_answered_400_with_their_name(client, body, named):  # noqa: F811
