@@ -19,8 +19,7 @@ from lab_env import setting  # noqa: E402
 SHADES = " ░▒▓█"
 
 
-def ask(url: str, text: str, path: str = "/api/query", body: dict | None = None) -> dict:
-    body = body if body is not None else {"text": text}
+def ask(url: str, path: str, body: dict) -> dict:
     request = urllib.request.Request(f"{url}{path}", data=json.dumps(body).encode(),
                                      headers={"Content-Type": "application/json"})  # fmt: skip
     try:
@@ -104,24 +103,23 @@ def bubbleup_report(answer: dict, fields: int = 10, values: int = 3) -> str:
 
 def main() -> int:
     text = os.environ.get("Q", "").strip() or " ".join(sys.argv[1:])
-    if os.environ.get("SELECT", "").strip():
-        if not text:
-            print("Usage: make bubbleup Q='VISUALIZE HEATMAP(duration_ms) SINCE 15m' SELECT='duration_ms >= 250'",
-                  file=sys.stderr)  # fmt: skip
-            return 2
-        url = os.environ.get("CONSOLE_URL") or f"http://127.0.0.1:{setting('CONSOLE_PORT')}"
-        body = {"query": {"text": text}, "selection": selection(os.environ["SELECT"])}
-        answer = ask(url, text, "/api/bubbleup", body)
-        as_json = os.environ.get("FORMAT", "").lower() == "json"
-        print(json.dumps(answer, indent=2) if as_json else bubbleup_report(answer))
-        return 0
+    chosen = os.environ.get("SELECT", "").strip()
     if not text:
-        print("Usage: make query Q='VISUALIZE P90(duration_ms), COUNT GROUP BY name SINCE 15m' [FORMAT=json]",
-              file=sys.stderr)  # fmt: skip
+        usage = (
+            "make bubbleup Q='VISUALIZE HEATMAP(duration_ms) SINCE 15m' SELECT='duration_ms >= 250'"
+            if chosen
+            else "make query Q='VISUALIZE P90(duration_ms), COUNT GROUP BY name SINCE 15m' [FORMAT=json]"
+        )
+        print(f"Usage: {usage}", file=sys.stderr)
         return 2
     url = os.environ.get("CONSOLE_URL") or f"http://127.0.0.1:{setting('CONSOLE_PORT')}"
-    answer = ask(url, text)
-    if os.environ.get("FORMAT", "").lower() == "json":
+    as_json = os.environ.get("FORMAT", "").lower() == "json"
+    if chosen:
+        answer = ask(url, "/api/bubbleup", {"query": {"text": text}, "selection": selection(chosen)})
+        print(json.dumps(answer, indent=2) if as_json else bubbleup_report(answer))
+        return 0
+    answer = ask(url, "/api/query", {"text": text})
+    if as_json:
         print(json.dumps(answer, indent=2))
         return 0
     print(answer["text"])
