@@ -181,3 +181,22 @@ livenessProbe:
 {{- end -}}
 
 {{- define "obslab.kafkaBootstrap" -}}kafka:9092{{- end -}}
+
+{{/* A ConfigMap of the lab's own files (chart/files/ links to them), each under its file name:
+(dict "ctx" (dict "root" $ "name" "jaeger") "name" "jaeger-config" "paths" (list "files/jaeger/*.yaml")) */}}
+{{- define "obslab.configMap" -}}
+{{- $root := .ctx.root -}}
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: {{ .name }}
+  labels:
+    {{- include "obslab.labels" .ctx | nindent 4 }}
+data:
+  {{- range $pattern := .paths }}
+  {{- range $path, $_ := $root.Files.Glob $pattern }}
+  {{ base $path }}: |
+    {{- $root.Files.Get $path | nindent 4 }}
+  {{- end }}
+  {{- end }}
+{{- end -}}
