@@ -60,8 +60,9 @@ def self_times(spans: list[Span]) -> dict[str, float]:
 
 def _clipped_tree(root: Span) -> tuple[Span, dict[str, Span]]:
     """A copy of the root's tree with every span cut to its parent's bounds (children wholly
-    outside their parent dropped), and each copied span's parent by id. Iterative: a trace is
-    input from anyone, and may nest deeper than Python's recursion allows."""
+    outside their parent dropped), each span's children the last to end first, and each copied
+    span's parent by id. Iterative: a trace is input from anyone, and may nest deeper than
+    Python's recursion allows."""
     top = Span(root.span_id, root.parent_id, root.start, max(root.start, root.end))
     parents: dict[str, Span] = {}
     todo = [(root, top)]
@@ -74,6 +75,7 @@ def _clipped_tree(root: Span) -> tuple[Span, dict[str, Span]]:
                 copy.children.append(cut)
                 parents[cut.span_id] = copy
                 todo.append((child, cut))
+        copy.children.sort(key=lambda c: c.end, reverse=True)
     return top, parents
 
 
@@ -88,13 +90,21 @@ def critical_path(roots: list[Span], count: int) -> list[Section]:
     root, parents = _clipped_tree(root)
     path: list[Section] = []
     span, barrier = root, None
+    # How many of each span's children (last to end first) were passed over: coming back to a
+    # span, the barrier is always earlier than the time before, so they never need a second look
+    # (a wide trace stays linear, not quadratic).
+    passed: dict[int, int] = {}
     # Iterative form of Jaeger's recursion; each step moves into a child or up to a parent.
     for _ in range(4 * count + 4):
-        by_end = sorted(span.children, key=lambda c: c.end, reverse=True)
+        children, last = span.children, None
         if barrier is None:
-            last = by_end[0] if by_end else None
+            last = children[0] if children else None
         else:
-            last = next((c for c in by_end if c.end < barrier), None)
+            i = passed.get(id(span), 0)
+            while i < len(children) and children[i].end >= barrier:
+                i += 1
+            passed[id(span)] = i
+            last = children[i] if i < len(children) else None
         until = span.end if barrier is None else barrier
         if last is not None:
             if last.end != until:

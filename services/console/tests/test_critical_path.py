@@ -86,6 +86,9 @@ def test_hostile_shapes_end_without_errors():
     deep = [("s0", None, 0, 10_000)] + [(f"s{i}", f"s{i - 1}", i, 10_000 - i) for i in range(1, 5000)]
     result = analyse(_spans(*deep))  # deeper than Python's recursion limit
     assert len(result.critical_ms) == 5000
+    # Wide: 20,000 children one after another, each on the path with the gap before it.
+    wide = analyse(_spans(("r", None, 0, 200_000), *((f"c{i}", "r", i * 10, i * 10 + 5) for i in range(20_000))))
+    assert len(wide.sections) == 40_000 and wide.critical_ms["r"] == 100_000
     loop = analyse(_spans(("a", "b", 0, 10), ("b", "a", 0, 10)))  # a cycle: no root, no path
     assert loop.sections == [] and set(loop.self_ms) == {"a", "b"}
     same = analyse(_spans(("x", None, 0, 10), ("x", "x", 0, 5), ("y", "x", 2, 3)))  # duplicate ids
