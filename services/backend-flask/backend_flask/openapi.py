@@ -7,7 +7,7 @@ sends generated requests (valid and not) to every operation, expecting no 5xx.""
 
 from backend_flask.actions import activities, messages
 from obslab_common.errors import MAX_BODY_BYTES
-from obslab_common.faults import MAX_DELAY_MS, MAX_PARAM_CHARS
+from obslab_common.faults import MAX_DELAY_MS, MAX_PARAM_CHARS, MAX_PARAMS
 from obslab_common.validation import HANDLE
 
 
@@ -52,7 +52,7 @@ COUNT = {"type": "integer", "minimum": 0}
 # The values a fault knob's route parameters must have (obslab_common.faults.parse_params).
 FAULT_PARAMS = {
     "type": "object",
-    "maxProperties": 10,
+    "maxProperties": MAX_PARAMS,
     "additionalProperties": {"type": "string", "minLength": 1, "maxLength": MAX_PARAM_CHARS, "pattern": "^[^&;= ]+$"},
 }
 SCHEMAS = {

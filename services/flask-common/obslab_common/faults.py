@@ -27,7 +27,8 @@ from opentelemetry import trace
 from obslab_common.errors import ApiError, invalid, json_body
 
 MAX_DELAY_MS = 30_000
-MAX_KNOBS = 100  # knobs set at once: each request scans its route's
+MAX_KNOBS = 100  # knobs set at once: each request scans them all
+MAX_PARAMS = 10  # parameters a knob names
 MAX_PARAM_CHARS = 200
 # Never slowed down or failed: the knobs themselves and the container health check.
 EXEMPT_ROUTES = ("/admin/faults", "/health")
@@ -72,7 +73,7 @@ def parse_params(value, allowed: set[str] | None = None) -> Params:
     """Route parameters a knob matches, from untrusted input; raises ApiError(422)."""
     if value is None:
         return ()
-    if not isinstance(value, dict) or len(value) > 10:
+    if not isinstance(value, dict) or len(value) > MAX_PARAMS:
         raise invalid("params_invalid")
     for name, text in value.items():
         if not isinstance(text, str) or not text or len(text) > MAX_PARAM_CHARS or any(c in text for c in "&;= "):
