@@ -83,8 +83,8 @@ class ControlPlane:
 
     # --- processes ---
     def start(self, name: str, *command: str) -> None:
-        log = (self.workdir / f"{name}.log").open("w")
-        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        with (self.workdir / f"{name}.log").open("w") as log:  # the process keeps its own copy
+            process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         self.processes.append((name, process))
 
     def check_running(self) -> None:
@@ -205,15 +205,13 @@ def fake_nodes_and_volumes(cluster: ControlPlane, volumes: int) -> None:
         })  # fmt: skip
 
     def nodes_ready():
-        conditions = [node["status"].get("conditions", []) for node in cluster.items("/api/v1/nodes")]
-        ready = [c for c in conditions if {"type": "Ready", "status": "True"}.items() <= _condition(c, "Ready").items()]
-        return len(ready) == len(NODES)
+        def ready(node: dict) -> bool:
+            conditions = node["status"].get("conditions", [])
+            return any(c["type"] == "Ready" and c["status"] == "True" for c in conditions)
+
+        return sum(ready(node) for node in cluster.items("/api/v1/nodes")) == len(NODES)
 
     cluster.wait_for("kwok's three nodes to be Ready", nodes_ready, timeout=60)
-
-
-def _condition(conditions: list[dict], kind: str) -> dict:
-    return next((c for c in conditions if c["type"] == kind), {})
 
 
 def helm(cluster: ControlPlane, *args: str) -> None:
@@ -270,20 +268,17 @@ def warnings(cluster: ControlPlane, namespace: str, most: int = 5) -> list[str]:
 
 
 def summary(cluster: ControlPlane, namespace: str) -> str:
-    counts = {}
-    for kind, path in (("Deployments", "/apis/apps/v1/namespaces/{}/deployments"),
-                       ("StatefulSets", "/apis/apps/v1/namespaces/{}/statefulsets"),
-                       ("Services", "/api/v1/namespaces/{}/services"),
-                       ("PVCs bound", "/api/v1/namespaces/{}/persistentvolumeclaims"),
-                       ("pods running", "/api/v1/namespaces/{}/pods")):  # fmt: skip
-        items = cluster.items(path.format(namespace))
-        if kind == "PVCs bound":
-            items = [c for c in items if c["status"].get("phase") == "Bound"]
-        if kind == "pods running":
-            items = [p for p in items if p["status"].get("phase") == "Running"]
-        counts[kind] = len(items)
-    nodes = {p["spec"].get("nodeName") for p in cluster.items(f"/api/v1/namespaces/{namespace}/pods")}
-    return ", ".join(f"{n} {k}" for k, n in counts.items()) + f", on {len(nodes - {None})} nodes"
+    apps, core = f"/apis/apps/v1/namespaces/{namespace}", f"/api/v1/namespaces/{namespace}"
+    pods = cluster.items(f"{core}/pods")
+    counts = {
+        "Deployments": len(cluster.items(f"{apps}/deployments")),
+        "StatefulSets": len(cluster.items(f"{apps}/statefulsets")),
+        "Services": len(cluster.items(f"{core}/services")),
+        "PVCs bound": sum(c["status"].get("phase") == "Bound" for c in cluster.items(f"{core}/persistentvolumeclaims")),
+        "pods running": sum(p["status"].get("phase") == "Running" for p in pods),
+    }
+    nodes = {p["spec"].get("nodeName") for p in pods} - {None}
+    return ", ".join(f"{n} {k}" for k, n in counts.items()) + f", on {len(nodes)} nodes"
 
 
 def check_value_set(cluster: ControlPlane, values: str, timeout: float) -> None:
