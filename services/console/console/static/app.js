@@ -266,6 +266,7 @@ function drawBubbleUp(answer) {
     + `${answer.baseline.toLocaleString()}${sampled}`;
   const box = $("#bubbleup-fields");
   fill(box);
+  fill($("#bubbleup-alike"));
   show($("#bubbleup"), true);
   if (!answer.fields.length) {
     box.append(el("p", {}, answer.selected ? "The query has no other spans to compare with." : "No span is selected."));
