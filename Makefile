@@ -17,7 +17,7 @@ COMPOSE := docker compose $(if $(SCALE),-f compose.yaml -f compose.scale.yaml $(
 VENV := .venv
 PYTHON ?= python3
 
-.PHONY: help provision images up down clean ps logs urls load load-ui soak restart-drill scale-drill xray cw-logs query bubbleup bench bench-console test test-scale test-unit test-later lint format k8s-images k8s-check
+.PHONY: help provision images up down clean ps logs urls load load-ui soak restart-drill scale-drill xray cw-logs query bubbleup insights bench bench-console bench-insights test test-scale test-unit test-later lint format k8s-images k8s-check
 
 help: ## List the targets
 	@grep -hE '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -93,6 +93,9 @@ query: ## Ask the console's span store: make query Q='VISUALIZE P90(duration_ms)
 
 bubbleup: ## What sets spans apart: make bubbleup Q='VISUALIZE HEATMAP(duration_ms) SINCE 15m' SELECT='duration_ms >= 250'
 	@SELECT="$(SELECT)" python3 scripts/console_query.py
+
+insights: ## Ask CloudWatch Logs Insights: make insights Q='filter status >= 500 | stats count(*) by route' [GROUP=...] [SINCE=1h]
+	@python3 scripts/insights.py
 
 bench: images $(VENV)/.installed ## Measure the lab: start, memory, freshness, overhead, capacity, then the scale profile beside it (QUICK=1: shorter); reports/bench/
 	@cd scripts && ../$(VENV)/bin/python -m bench $(if $(QUICK),--quick)

@@ -19,18 +19,27 @@ from lab_env import setting  # noqa: E402
 SHADES = " ░▒▓█"
 
 
+class Refused(SystemExit):
+    """The console's error answer: its message is what exits, its JSON (`answer`) what callers may read."""
+
+    def __init__(self, message: str, answer: dict):
+        super().__init__(message)
+        self.answer = answer
+
+
 def ask(url: str, path: str, body: dict) -> dict:
     request = urllib.request.Request(f"{url}{path}", data=json.dumps(body).encode(),
                                      headers={"Content-Type": "application/json"})  # fmt: skip
     try:
-        with urllib.request.urlopen(request, timeout=60) as response:
+        with urllib.request.urlopen(request, timeout=90) as response:
             return json.load(response)
     except urllib.error.HTTPError as error:
         try:
-            message = json.load(error).get("message", error.reason)
+            answer = json.load(error)
         except ValueError:
-            message = error.reason
-        raise SystemExit(f"The console refused the query: {message}") from None
+            answer = {}
+        message = answer.get("message", error.reason) if isinstance(answer, dict) else error.reason
+        raise Refused(f"The console refused the query: {message}", answer if isinstance(answer, dict) else {}) from None
     except OSError as error:
         raise SystemExit(f"Cannot reach the console at {url} ({error}). Is the lab up? (make up)") from None
 
@@ -42,11 +51,17 @@ def cell(value) -> str:
 
 
 def table(answer: dict) -> str:
-    columns, rows = answer["table"]["columns"], [[cell(v) for v in row] for row in answer["table"]["rows"]]
+    columns = answer["table"]["columns"]
+    numeric = [i >= len(answer["query"]["group_by"]) for i in range(len(columns))]
+    return text_table(columns, answer["table"]["rows"], numeric)
+
+
+def text_table(columns: list[str], rows: list[list], numeric: list[bool]) -> str:
+    """Columns and rows as aligned text, the numeric columns right-aligned."""
+    rows = [[cell(v) for v in row] for row in rows]
     if not columns:
         return ""
     widths = [max([len(c)] + [len(row[i]) for row in rows]) for i, c in enumerate(columns)]
-    numeric = [i >= len(answer["query"]["group_by"]) for i in range(len(columns))]
 
     def line(values):
         return "  ".join(v.rjust(w) if n else v.ljust(w) for v, w, n in zip(values, widths, numeric, strict=True))

@@ -3,6 +3,7 @@
 import json
 import os
 import subprocess
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -45,6 +46,39 @@ if PROFILE == "scale":
     TEST_ENV["SAMPLING_PERCENT"] = "100"
 
 T = TypeVar("T")
+
+AWS_CLI = str(Path(sys.executable).with_name("aws"))
+
+
+class CliError(Exception):
+    """The AWS CLI failed: `code` is AWS's error code (MalformedQueryException, say)."""
+
+    def __init__(self, code: str, output: str):
+        super().__init__(output)
+        self.code = code
+
+
+def aws_cli(lab: "Lab", *args: str, region=REGION, account="000000000000"):
+    """Run the AWS CLI against LocalStack; the JSON answer, or CliError with the error code.
+    LocalStack takes a 12-digit access key id as the account id."""
+    env = {
+        **os.environ,
+        "AWS_ACCESS_KEY_ID": account,
+        "AWS_SECRET_ACCESS_KEY": "test",
+        "AWS_DEFAULT_REGION": region,
+        "AWS_PAGER": "",
+    }
+    result = subprocess.run(
+        [AWS_CLI, "--endpoint-url", lab.localstack, "--output", "json", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
+    if result.returncode != 0:
+        code = result.stderr.split("(", 1)[1].split(")", 1)[0] if "(" in result.stderr else "?"
+        raise CliError(code, result.stderr)
+    return json.loads(result.stdout) if result.stdout.strip() else {}
 
 
 class Lab:

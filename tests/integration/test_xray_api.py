@@ -2,7 +2,6 @@
 would, on traces of real requests to the lab."""
 
 import json
-import os
 import subprocess
 import sys
 import time
@@ -12,40 +11,10 @@ from pathlib import Path
 import pytest
 import requests
 
-from .lab import REGION, new_ids
+from .lab import REGION, CliError, new_ids
+from .lab import aws_cli as aws
 
 pytestmark = pytest.mark.integration
-
-AWS_CLI = str(Path(sys.executable).with_name("aws"))
-
-
-class CliError(Exception):
-    def __init__(self, code: str, output: str):
-        super().__init__(output)
-        self.code = code
-
-
-def aws(lab, *args, region=REGION, account="000000000000"):
-    """Run the AWS CLI against LocalStack; the JSON answer, or CliError with the error code.
-    LocalStack takes a 12-digit access key id as the account id."""
-    env = {
-        **os.environ,
-        "AWS_ACCESS_KEY_ID": account,
-        "AWS_SECRET_ACCESS_KEY": "test",
-        "AWS_DEFAULT_REGION": region,
-        "AWS_PAGER": "",
-    }
-    result = subprocess.run(
-        [AWS_CLI, "--endpoint-url", lab.localstack, "--output", "json", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=60,
-    )
-    if result.returncode != 0:
-        code = result.stderr.split("(", 1)[1].split(")", 1)[0] if "(" in result.stderr else "?"
-        raise CliError(code, result.stderr)
-    return json.loads(result.stdout) if result.stdout.strip() else {}
 
 
 def unique(prefix: str) -> str:

@@ -17,9 +17,9 @@ TRACE_SUMMARIES_LIMIT = 100
 
 
 class AwsError(RuntimeError):
-    def __init__(self, status: int, code: str, message: str):
+    def __init__(self, status: int, code: str, message: str, location: dict | None = None):
         super().__init__(message)
-        self.status, self.code, self.message = status, code, message
+        self.status, self.code, self.message, self.location = status, code, message, location
 
 
 @cache
@@ -41,7 +41,9 @@ def call(service: str, operation: str, **params) -> dict:
         details = error.response.get("Error", {})
         status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 400)
         code, message = details.get("Code", "ClientError"), details.get("Message") or str(error)
-        raise AwsError(400 if status < 500 else 502, code, message) from None
+        # A malformed Logs Insights query says where: {"startCharOffset", "endCharOffset"}.
+        location = (error.response.get("queryCompileError") or {}).get("location")
+        raise AwsError(400 if status < 500 else 502, code, message, location) from None
     except (EndpointConnectionError, BotoCoreError) as error:
         message = f"LocalStack does not answer ({type(error).__name__}); is it up? The page retries."
         raise AwsError(503, "localstack_unavailable", message) from None

@@ -4,7 +4,7 @@ from datetime import UTC, datetime, timedelta
 
 from flask import Blueprint, jsonify, render_template, request
 
-from console import aws
+from console import aws, insights
 from console.query import QueryError, parse_time
 
 bp = Blueprint("aws", __name__)
@@ -85,6 +85,27 @@ def log_events(group):
     args = request.args
     return jsonify(aws.log_events(group, start, end, args.get("pattern") or None, args.get("stream") or None,
                                   args.get("contains") or None))  # fmt: skip
+
+
+@bp.post("/api/logs/insights")
+def logs_insights():
+    """{"query": "<Logs Insights query>", "groups": ["<group>", ...]} over ?minutes= (or ?start=&end=)."""
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise QueryError('A JSON object: {"query": "...", "groups": ["..."]}')
+    query, groups = insights.validate(body.get("query"), body.get("groups", body.get("group")))
+    start, end = time_range()
+    return jsonify(insights.run(query, groups, start, end))
+
+
+@bp.get("/api/logs/insights/examples")
+def logs_insights_examples():
+    return jsonify({"examples": insights.EXAMPLES})
+
+
+@bp.get("/api/logs/records/<path:pointer>")
+def log_record(pointer):
+    return jsonify(aws.call("logs", "get_log_record", logRecordPointer=pointer)["logRecord"])
 
 
 @bp.get("/xray")

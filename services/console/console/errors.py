@@ -21,7 +21,8 @@ def register(app: Flask) -> None:
     @app.errorhandler(AwsError)
     def aws_error(error: AwsError):
         # X-Ray's and CloudWatch Logs' own words (an invalid filter expression, say), or an outage.
-        return jsonify(error=error.code, message=error.message), error.status
+        where = {"location": error.location} if error.location else {}
+        return jsonify(error=error.code, message=error.message, **where), error.status
 
     @app.errorhandler(QueryTimeout)
     def too_slow(error: QueryTimeout):

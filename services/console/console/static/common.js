@@ -9,7 +9,8 @@ async function api(path, body) {
     method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body),
   });
   const answer = await response.json().catch(() => ({ message: `${response.status} ${response.statusText}` }));
-  if (!response.ok) throw new Error(answer.message || response.statusText);
+  // The error's code and, for a malformed Logs Insights query, where it is (location) go along.
+  if (!response.ok) throw Object.assign(new Error(answer.message || response.statusText), { code: answer.error, location: answer.location });
   return answer;
 }
 

@@ -1,6 +1,7 @@
 // The CloudWatch Logs page: groups, streams, events with a filter pattern and a time range, and
-// a live tail. A request line's trace ids link to the trace in the console's waterfall, in
-// X-Ray's timeline and in Jaeger.
+// a live tail; and a Logs Insights tab: a query, its table, and a chart when it groups (lines by
+// bin(), bars by fields). A request line's trace ids link to the trace in the console's
+// waterfall, in X-Ray's timeline and in Jaeger.
 "use strict";
 
 let jaeger = "";
@@ -90,6 +91,123 @@ async function loadGroups() {
   }
 }
 
+// --- Logs Insights ---
+
+const MAX_SERIES = 12;
+
+function insightsUrl() {
+  return `/api/logs/insights?minutes=${encodeURIComponent($("#minutes").value)}`;
+}
+
+async function runInsights() {
+  say("");
+  document.body.dataset.idle = "false";
+  const text = $("#insights-query").value;
+  history.replaceState(null, "", `?tab=insights&q=${encodeURIComponent(text)}`);
+  $("#insights-stats").textContent = "running…";
+  try {
+    const answer = await api(insightsUrl(), { query: text, groups: [$("#group").value] });
+    const s = answer.statistics || {};
+    $("#insights-stats").textContent = `${answer.status}: ${answer.rows.length} rows; ${fmt(s.recordsMatched || 0)} records matched `
+      + `of ${fmt(s.recordsScanned || 0)} scanned (${fmt((s.bytesScanned || 0) / 1024)} KiB)`;
+    drawInsightsTable(answer);
+    await drawInsightsChart(answer);
+  } catch (error) {
+    $("#insights-stats").textContent = "";
+    say(error.message);
+    const where = error.location;
+    if (where) {  // the offending characters of a malformed query, selected
+      $("#insights-query").focus();
+      $("#insights-query").setSelectionRange(where.startCharOffset, Math.max(where.endCharOffset, where.startCharOffset + 1));
+    }
+  } finally {
+    document.body.dataset.idle = "true";
+  }
+}
+
+function drawInsightsTable(answer) {
+  const withTrace = answer.rows.some((row) => row.otel_trace_id || row.xray_trace_id);
+  // Numeric columns (every value a number) right-aligned, headers too.
+  const numeric = answer.columns.map((c) => answer.rows.some((r) => r[c] !== undefined)
+    && answer.rows.every((r) => r[c] === undefined || (r[c].trim() !== "" && !isNaN(Number(r[c])))));
+  fill($("#insights-results thead"), el("tr", {}, answer.columns.map((c, i) => el("th", { class: numeric[i] ? "number" : "" }, c)),
+    withTrace && el("th", {}, "trace")));
+  fill($("#insights-results tbody"), answer.rows.map((row, i) => {
+    const pointer = answer.pointers[i];
+    return el("tr", pointer ? { dataset: { pointer }, onclick: () => showRecord(pointer), title: "show the whole log record" } : {},
+      answer.columns.map((c, j) => el("td", { class: numeric[j] ? "number" : "" }, row[c] ?? "")),
+      withTrace && el("td", {}, traceLinks(row)));
+  }));
+  show($("#insights-record"), false);
+  show($("#insights-record-title"), false);
+}
+
+async function showRecord(pointer) {
+  try {
+    const record = await api(`/api/logs/records/${encodeURIComponent(pointer)}`);
+    $("#insights-record").textContent = JSON.stringify(record, null, 2);
+    show($("#insights-record"), true);
+    show($("#insights-record-title"), true);
+  } catch (error) {
+    say(error.message);
+  }
+}
+
+// One trace per value of the series fields (and per aggregate): lines over bin()'s times, or bars.
+function chartTraces(answer) {
+  const { kind, x, y, series } = answer.chart;
+  const groups = new Map();
+  answer.rows.forEach((row) => {
+    const label = series.map((f) => row[f] ?? "(none)").join(" · ");
+    if (!groups.has(label)) groups.set(label, []);
+    groups.get(label).push(row);
+  });
+  const traces = [];
+  [...groups].forEach(([label, rows]) => y.forEach((field) => {
+    const sorted = kind === "line" ? rows.slice().sort((a, b) => String(a[x]).localeCompare(String(b[x]))) : rows;
+    traces.push({
+      type: kind === "line" ? "scatter" : "bar", mode: "lines+markers", name: [label, y.length > 1 ? field : ""].filter(Boolean).join(" · ") || field,
+      x: sorted.map((r) => (kind === "line" ? String(r[x]).replace(" ", "T") + "Z" : plotText(r[x] ?? "(none)"))),
+      y: sorted.map((r) => Number(r[field])), marker: { color: COLORS[traces.length % COLORS.length] },
+    });
+  }));
+  return traces.slice(0, MAX_SERIES);
+}
+
+async function drawInsightsChart(answer) {
+  const div = $("#insights-chart");
+  show(div, Boolean(answer.chart));
+  if (!answer.chart) return Plotly.purge(div);
+  const traces = chartTraces(answer);
+  await Plotly.newPlot(div, traces, {
+    height: 300, margin: { t: 30, r: 10, b: 60, l: 60 }, barmode: "group", showlegend: true,
+    title: { text: plotText(`${answer.chart.y.join(", ")} by ${[answer.chart.x, ...answer.chart.series].join(", ")}`
+      + (traces.length === MAX_SERIES ? ` (the first ${MAX_SERIES} series)` : "")), font: { size: 13 } },
+    // Lines span the whole time range asked (one bin alone would otherwise fill the axis), from 0 up.
+    xaxis: answer.chart.kind === "line"
+      ? { type: "date", range: [new Date(Date.now() - Number($("#minutes").value) * 60000).toISOString(), new Date().toISOString()] }
+      : { type: "category", automargin: true },
+    yaxis: { rangemode: "tozero" },
+  }, { displayModeBar: false, responsive: true });
+}
+
+async function loadExamples() {
+  const answer = await api("/api/logs/insights/examples");
+  fill($("#insights-examples"), answer.examples.map((e) => el("button", { type: "button", onclick: () => {
+    $("#insights-query").value = e.query;
+    runInsights();
+  } }, e.name)));
+}
+
+function showTab(name) {
+  ["events", "insights"].forEach((tab) => {
+    show($(`#${tab}-tab`), tab === name);
+    $(`#tab-${tab}`).setAttribute("aria-selected", String(tab === name));
+  });
+  if (name === "insights") history.replaceState(null, "", `?tab=insights&q=${encodeURIComponent($("#insights-query").value)}`);
+  else history.replaceState(null, "", location.pathname);
+}
+
 async function start() {
   jaeger = (await api("/api/config")).jaeger_url;
   const params = new URLSearchParams(location.search);
@@ -97,7 +215,16 @@ async function start() {
   $("#search").onclick = search;
   $("#group").onchange = loadGroups;
   $("#tail").onchange = tail;
+  $("#insights-run").onclick = runInsights;
+  $("#insights-query").onkeydown = (event) => { if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) runInsights(); };
+  document.querySelectorAll(".tabs button").forEach((b) => { b.onclick = () => showTab(b.dataset.tab); });
+  if (params.get("q")) $("#insights-query").value = params.get("q");
+  await loadExamples().catch((error) => say(error.message));
   await loadGroups();
+  if (params.get("tab") === "insights") {
+    showTab("insights");
+    await runInsights();
+  }
 }
 
 start();
