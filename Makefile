@@ -100,6 +100,9 @@ insights: ## Ask CloudWatch Logs Insights: make insights Q='filter status >= 500
 bench: images $(VENV)/.installed ## Measure the lab: start, memory, freshness, overhead, capacity, then the scale profile beside it (QUICK=1: shorter); reports/bench/
 	@cd scripts && ../$(VENV)/bin/python -m bench $(if $(QUICK),--quick)
 
+bench-insights: $(VENV)/.installed ## Benchmark Logs Insights: the Logs page's example queries over 1M request lines
+	$(VENV)/bin/python scripts/bench_insights.py
+
 bench-console: $(VENV)/.installed ## Benchmark the console's store: ingestion rate, the exercise's queries over 2M spans
 	$(VENV)/bin/python scripts/bench_console.py
 

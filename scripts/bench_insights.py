@@ -21,15 +21,16 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "localstack" / "xray-provider" / "src"))
 sys.path.insert(0, str(ROOT / "services" / "console"))
 
-from console.insights import EXAMPLES  # noqa: E402
 from obslab_insights import engine  # noqa: E402
-from obslab_insights.records import FieldCache, rows  # noqa: E402
+from obslab_insights.records import FieldCache  # noqa: E402
+
+from console.insights import EXAMPLES  # noqa: E402
 
 STREAM_SIZE = 50_000
 GOAL_SECONDS = 2.0
 ROUTES = [("/api/activities/home", 0.4), ("/api/activities/@<handle>", 0.3), ("/api/message_groups", 0.2),
           ("/api/activities/notifications", 0.1)]  # fmt: skip
-HANDLES = ["andrewbrown", "garek", "worf", "bayko", "nosuchuser"]
+HANDLES = ["andrewbrown", "garek", "worf", "bayko", "nosuchuser"]  # garek's lookups are 20 times slower
 
 
 def lines(count: int, seed: int = 7) -> list[list]:
@@ -42,9 +43,11 @@ def lines(count: int, seed: int = 7) -> list[list]:
         handle = rng.choice(HANDLES)
         path = route.replace("@<handle>", f"@{handle}")
         status = 404 if handle == "nosuchuser" and "@" in route else 500 if rng.random() < 0.01 else 200
+        slower = 20 if handle == "garek" and "@" in route else 1
         line = {"service": service, "method": "GET", "path": path, "route": route, "status": status,
-                "duration_ms": round(rng.lognormvariate(1.5, 0.8), 2), "otel_trace_id": f"{rng.getrandbits(128):032x}",
-                "otel_span_id": f"{rng.getrandbits(64):016x}", "xray_sampled": rng.random() < 0.05,
+                "duration_ms": round(rng.lognormvariate(1.5, 0.8) * slower, 2),
+                "otel_trace_id": f"{rng.getrandbits(128):032x}", "otel_span_id": f"{rng.getrandbits(64):016x}",
+                "xray_sampled": rng.random() < 0.05,
                 "xray_trace_id": f"1-{rng.getrandbits(32):08x}-{rng.getrandbits(96):024x}"}  # fmt: skip
         timestamp = start + n * 86_400_000 // count
         events.append(SimpleNamespace(timestamp=timestamp, ingestion_time=timestamp + 40, message=json.dumps(line),
@@ -74,7 +77,7 @@ def main() -> int:
     streams = lines(args.lines)
     sources = [("000000000000:cruddur", f"stream-{i}", ("bench", i), events) for i, events in enumerate(streams)]
     print(f"{args.lines:,} request lines in {len(streams)} streams, made in {time.perf_counter() - made:.1f} s")
-    cache = FieldCache(max_events=args.lines)
+    cache = FieldCache(max_cells=args.lines * 20)
     before = rss_mib()
     slowest = 0.0
     print(f"\n{'query':38} {'first run':>10} {'best':>8} {'median':>8} {'rows':>6} {'matched':>10}")
@@ -82,15 +85,21 @@ def main() -> int:
         times = []
         for _ in range(args.repeat + 1):
             started = time.perf_counter()
-            result = engine.run(example["query"], rows(sources, 0, 2**62, cache))
+            result = engine.run(example["query"], sources, cache=cache)
             times.append(time.perf_counter() - started)
         warm = times[1:]
         slowest = max(slowest, max(warm))
         print(f"{example['name']:38} {times[0]:>9.2f}s {min(warm):>7.2f}s {statistics.median(warm):>7.2f}s "
               f"{len(result.rows):>6} {result.records_matched:>10,}")  # fmt: skip
-    print(f"\nParsed lines kept: {cache.size:,} events, about {rss_mib() - before:,.0f} MiB more resident memory")
+    events = sum(len(s.events) for s in cache.streams.values())
+    print(
+        f"\nParsed lines kept: {events:,} events in {cache.size:,} slots, "
+        f"{rss_mib() - before:,.0f} MiB more resident memory"
+    )
     verdict = "met" if slowest <= GOAL_SECONDS else "NOT met"
-    print(f"Goal (each example at most {GOAL_SECONDS:g} s once the lines are parsed): {verdict}, slowest {slowest:.2f} s")
+    print(
+        f"Goal (each example at most {GOAL_SECONDS:g} s once the lines are parsed): {verdict}, slowest {slowest:.2f} s"
+    )
     return 0
 
 

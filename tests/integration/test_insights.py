@@ -102,6 +102,29 @@ def test_a_malformed_query_is_refused_with_cloudwatchs_error(lab):
     assert "found '|' at position 17" in str(error.value)
 
 
+@pytest.mark.parametrize(
+    "args, code",
+    [
+        (["--log-group-name", "no-such-group", "--query-string", "stats count()"], "ResourceNotFoundException"),
+        (["--log-group-name", GROUP, "--query-string", "fields nosuch(status)"], "MalformedQueryException"),
+        (["--log-group-name", GROUP, "--query-string", "fields avg(status)"], "MalformedQueryException"),
+        (["--log-group-name", GROUP, "--query-string", "SELECT 1", "--query-language", "SQL"],
+         "InvalidParameterException"),
+    ],
+)  # fmt: skip
+def test_what_start_query_refuses_it_refuses_as_cloudwatch_does(lab, args, code):
+    now = int(time.time())
+    with pytest.raises(CliError) as error:
+        aws_cli(lab, "logs", "start-query", "--start-time", str(now - 60), "--end-time", str(now), *args)
+    assert error.value.code == code
+
+
+def test_a_pointer_that_no_query_gave_is_refused(lab):
+    with pytest.raises(CliError) as error:
+        aws_cli(lab, "logs", "get-log-record", "--log-record-pointer", "not-a-pointer")
+    assert error.value.code == "InvalidParameterException"
+
+
 def test_queries_are_listed_and_a_finished_one_cannot_be_stopped(lab, sent):
     answer = insights_cli(lab, "stats count()")
     listed = aws_cli(lab, "logs", "describe-queries", "--log-group-name", GROUP)["queries"]

@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from obslab_insights import engine
 from obslab_insights.language import QueryError
-from obslab_insights.records import FieldCache, rows
+from obslab_insights.records import MAX_FIELDS, FieldCache
 
 T0 = 1_767_225_600_000  # 2026-01-01 00:00:00 UTC
 ROUTES = ["/api/activities/home", "/users/@<handle>", "/api/message_groups", "/health"]
@@ -45,7 +45,7 @@ STAMP = {id(line): T0 + i * 7_000 for i, line in enumerate(LINES)}
 
 
 def run(query: str, events=EVENTS, **kwargs) -> engine.Result:
-    return engine.run(query, rows([("000:/cruddur", "backend", ("k", id(events)), events)], 0, 2**62, None), **kwargs)
+    return engine.run(query, [("000:/cruddur", "backend", ("k", id(events)), events)], **kwargs)
 
 
 def _fmt(ms: int) -> str:
@@ -198,10 +198,11 @@ def test_stats_rows_have_no_pointer():
 
 def test_the_time_range_is_inclusive():
     events = EVENTS[:10]
-    inside = engine.run(
-        "stats count()", rows([("g", "s", ("k",), events)], events[2].timestamp, events[5].timestamp, None)
-    )
+    inside = engine.run("stats count()", [("g", "s", ("k",), events)], events[2].timestamp, events[5].timestamp)
     assert inside.rows == [{"count()": 4}]
+    shuffled = [events[i] for i in (5, 0, 9, 2, 7, 3)]  # out of order: read event by event, not bisected
+    inside = engine.run("stats count()", [("g", "s", ("k",), shuffled)], events[2].timestamp, events[5].timestamp)
+    assert inside.rows == [{"count()": 3}]
 
 
 def test_the_query_limit_caps_the_rows():
@@ -221,21 +222,28 @@ def test_parse_with_a_regular_expression_sets_its_named_groups():
     assert result.rows == [{"who": "bob", "ms": "12"}]
 
 
-def test_the_field_cache_reparses_a_stream_whose_front_was_dropped():
-    cache, events = FieldCache(max_events=1000), _events(LINES[:5])
-    assert len(cache.fields(("s",), events)) == 5
-    trimmed = events[2:] + _events([{"status": 1}])
-    parsed = cache.fields(("s",), trimmed)
-    assert [p.get("status") for p in parsed] == [x["status"] for x in LINES[2:5]] + [1]
+def test_the_field_cache_reads_a_stream_again_when_its_front_was_dropped():
+    cache, events = FieldCache(max_cells=10_000), _events(LINES[:5])
+    assert cache.columns(("s",), events).fields["status"] == [x["status"] for x in LINES[:5]]
+    grown = cache.columns(("s",), events + _events([{"status": 1}]))  # appended: read on from where it was
+    assert grown.fields["status"][-1] == 1 and grown.fields["route"][-1] is None
+    trimmed = events[2:] + _events([{"status": 7}])
+    assert cache.columns(("s",), trimmed).fields["status"] == [x["status"] for x in LINES[2:5]] + [7]
 
 
 def test_the_field_cache_stays_under_its_cap():
-    cache = FieldCache(max_events=8)
-    cache.fields(("a",), _events(LINES[:6]))
-    parsed = cache.fields(("b",), _events(LINES[:6]))  # evicts a
-    assert len(parsed) == 6 and cache.size == 6
-    assert len(cache.fields(("c",), _events(LINES[:20]))) == 20  # over the cap: parsed, not kept
-    assert cache.size <= 8
+    cache = FieldCache(max_cells=30)  # {"status": n}: 3 slots an event
+    cache.columns(("a",), _events([{"status": n} for n in range(6)]))
+    cache.columns(("b",), _events([{"status": n} for n in range(6)]))  # 36 slots: a goes
+    assert list(cache.streams) == [("b",)] and cache.size == 18
+    big = cache.columns(("c",), _events([{"status": n} for n in range(20)]))  # too big alone: read, not kept
+    assert len(big.fields["status"]) == 20 and ("c",) not in cache.streams and cache.size <= 30
+
+
+def test_lines_with_ever_new_keys_stop_making_columns():
+    events = _events([{f"key{n}": n} for n in range(MAX_FIELDS + 50)])
+    assert len(FieldCache(10**9).columns(("s",), events).fields) == MAX_FIELDS
+    assert run(f"filter ispresent(key{MAX_FIELDS - 1}) | stats count()", events).rows == [{"count()": 1}]
 
 
 MALFORMED = {

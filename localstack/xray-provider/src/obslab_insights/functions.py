@@ -1,6 +1,7 @@
 """The functions of CloudWatch Logs Insights' language: scalar ones (strings, numbers, time,
-presence) and the aggregates of `stats`. Values are None (absent), str, int, float, bool or
-Time (milliseconds since the epoch, shown as a date). Plain Python."""
+presence), comparison as CloudWatch compares, and what the aggregates of `stats` need. Values
+are None (absent), str, int, float, bool or Time (milliseconds since the epoch, shown as a
+date). Plain Python."""
 
 import math
 import re
@@ -137,63 +138,7 @@ def like(value, pattern) -> bool:
     return bool(pattern.search(value)) if isinstance(pattern, re.Pattern) else pattern in value
 
 
-# --- Aggregates: each a class with add(value, timestamp) and result() ---
-
-
-class Count:
-    def __init__(self, star: bool):
-        self.star, self.n = star, 0
-
-    def add(self, value, _ts):
-        if self.star or value is not None:
-            self.n += 1
-
-    def result(self):
-        return self.n
-
-
-class CountDistinct:
-    def __init__(self):
-        self.seen = set()
-
-    def add(self, value, _ts):
-        if value is not None:
-            self.seen.add(text(value))
-
-    def result(self):
-        return len(self.seen)
-
-
-class Numbers:
-    """sum avg min max pct stddev: over the values that are numbers (others are skipped)."""
-
-    def __init__(self, kind: str, percent=None):
-        self.kind, self.percent, self.values = kind, percent, []
-
-    def add(self, value, _ts):
-        value = number(value)
-        if value is not None:
-            self.values.append(value)
-
-    def result(self):
-        values = self.values
-        if not values:
-            return None
-        if self.kind == "sum":
-            return sum(values)
-        if self.kind == "avg":
-            return sum(values) / len(values)
-        if self.kind == "min":
-            return min(values)
-        if self.kind == "max":
-            return max(values)
-        if self.kind == "pct":
-            return percentile(values, self.percent)
-        # stddev: the sample standard deviation
-        if len(values) < 2:
-            return 0.0
-        mean = sum(values) / len(values)
-        return math.sqrt(sum((v - mean) ** 2 for v in values) / (len(values) - 1))
+# --- What the aggregates of stats need beyond Python's own ---
 
 
 def percentile(values: list, percent: float):
@@ -203,17 +148,9 @@ def percentile(values: list, percent: float):
     return ordered[min(rank, len(ordered)) - 1]
 
 
-class Extreme:
-    """earliest / latest: the value of the record with the smallest / largest @timestamp."""
-
-    def __init__(self, latest: bool):
-        self.latest, self.ts, self.value = latest, None, None
-
-    def add(self, value, ts):
-        if value is None:
-            return
-        if self.ts is None or (ts > self.ts if self.latest else ts < self.ts):
-            self.ts, self.value = ts, value
-
-    def result(self):
-        return self.value
+def stddev(values: list) -> float:
+    """The sample standard deviation (0 for a single value)."""
+    if len(values) < 2:
+        return 0.0
+    mean = sum(values) / len(values)
+    return math.sqrt(sum((v - mean) ** 2 for v in values) / (len(values) - 1))

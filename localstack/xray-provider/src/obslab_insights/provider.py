@@ -5,6 +5,7 @@ PROVIDER_OVERRIDE_LOGS=obslab (compose.yaml); every other operation is LocalStac
 
 import base64
 import json
+import logging
 import os
 import threading
 import time
@@ -23,12 +24,16 @@ from localstack.aws.api.logs import (
 from localstack.services.logs.provider import LogsProvider
 from obslab_insights import engine, functions
 from obslab_insights.language import QueryError, parse
-from obslab_insights.records import FieldCache, Row, flatten, rows
+from obslab_insights.records import FieldCache, record
 
+LOG = logging.getLogger(__name__)
 MAX_LOG_GROUPS = 50  # StartQuery's own limit
 MAX_RUNNING = 30  # concurrent queries per account, as CloudWatch allows
 KEPT_QUERIES = 100  # per account and region: DescribeQueries and GetQueryResults see these
-CACHE_EVENTS = int(os.environ.get("OBSLAB_INSIGHTS_CACHE_EVENTS", "1000000"))
+# What the parsed lines kept for queries may hold (records.FieldCache): slots of about 8 bytes,
+# plus the values: the lab's request lines take 12 slots each, about 420 bytes in all (make
+# bench-insights), so the default keeps a million of them in about 420 MiB.
+CACHE_CELLS = int(os.environ.get("OBSLAB_INSIGHTS_CACHE_CELLS", "12000000"))
 
 
 @dataclass
@@ -94,7 +99,7 @@ class InsightsLogsProvider(LogsProvider):
         self._queries: dict[tuple, OrderedDict[str, InsightsQuery]] = {}
         self._lock = threading.Lock()
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="insights")
-        self._cache = FieldCache(CACHE_EVENTS)
+        self._cache = FieldCache(CACHE_CELLS)
 
     @staticmethod
     def _backend(context: RequestContext):
@@ -118,9 +123,11 @@ class InsightsLogsProvider(LogsProvider):
         limit = request.get("limit") or engine.DEFAULT_LIMIT
         if not 1 <= limit <= engine.DEFAULT_LIMIT:
             raise InvalidParameterException(f"limit is from 1 to {engine.DEFAULT_LIMIT:,}")
+        if request.get("queryLanguage", "CWLI") != "CWLI":
+            raise InvalidParameterException("Only the Logs Insights language (CWLI) is served here, not SQL or PPL")
         text = request["queryString"]
         try:
-            parse(text)
+            engine.check(parse(text))
         except QueryError as error:
             raise _malformed(error) from None
         backend = self._backend(context)
@@ -150,19 +157,18 @@ class InsightsLogsProvider(LogsProvider):
                 sources.append((f"{account}:{name}", stream_name, (account, region, name, stream_name, id(stream)),
                                 stream.events))  # fmt: skip
 
-        def checked(records):
-            for count, row in enumerate(records):
-                if count % 10_000 == 0 and query.cancelled.is_set():
+        def checked(streams):  # a stopped query stops between streams
+            for stream in streams:
+                if query.cancelled.is_set():
                     raise Cancelled
-                yield row
+                yield stream
 
         try:
-            result = engine.run(
-                query.text, checked(rows(sources, query.start_ms, query.end_ms, self._cache)), query.limit
-            )
+            result = engine.run(query.text, checked(sources), query.start_ms, query.end_ms, self._cache, query.limit)
         except Cancelled:
             return
         except Exception as error:  # noqa: BLE001 - a query's failure is its status, not LocalStack's
+            LOG.warning("Logs Insights query %s failed: %r", query.query_id, error)
             query.error, query.status = str(error), "Failed"
             return
         query.result = result
@@ -238,5 +244,7 @@ class InsightsLogsProvider(LogsProvider):
         )
         if event is None:
             raise ResourceNotFoundException("The log record is no longer stored")
-        row = Row(flatten(event.message), event, (group, stream_name))
-        return {"logRecord": {name: functions.text(value) for name, value in row.record().items() if value is not None}}
+        fields = record(event, group, stream_name)
+        for name in ("@timestamp", "@ingestionTime"):
+            fields[name] = functions.Time(fields[name])
+        return {"logRecord": {name: functions.text(value) for name, value in fields.items() if value is not None}}

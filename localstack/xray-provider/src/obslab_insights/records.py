@@ -1,35 +1,35 @@
 """Log events as Logs Insights sees them: the fields it discovers by itself (@timestamp,
 @message, @logStream, @log, @ingestionTime) and the keys of JSON log lines, nested ones dotted
-(`a.b`, arrays as `a.0`). A line's JSON is parsed once and kept (FieldCache), since parsing is
-most of a query's time; the cache is bounded."""
+(`a.b`, arrays as `a.0`).
 
+Queries read columns, not events: each stream's lines are parsed once into one list per field
+(FieldCache), since parsing JSON is most of a query's time otherwise. Text values that repeat
+(service, route, method) are stored once. The cache is bounded by a number of events."""
+
+import bisect
 import json
 import threading
 
-from obslab_insights.functions import Time
-
-DEFAULT_FIELDS = ("@timestamp", "@message", "@logStream", "@log")
 MAX_DEPTH = 16  # deeper JSON is kept as its text
-BUILTIN = {
-    "@timestamp": lambda row: Time(row.event.timestamp) if row.event is not None else None,
-    "@message": lambda row: row.event.message if row.event is not None else None,
-    "@logStream": lambda row: row.source[1] if row.source else None,
-    "@log": lambda row: row.source[0] if row.source else None,
-    "@ingestionTime": lambda row: Time(row.event.ingestion_time) if row.event is not None else None,
-}
-NO_FIELDS: dict = {}
+DISCOVERED = ("@timestamp", "@message", "@logStream", "@log", "@ingestionTime")
+DEFAULT_FIELDS = ("@timestamp", "@message", "@logStream", "@log")
+MAX_INTERNED = 10_000  # distinct values of one field stored once; past that, as they come
+# CloudWatch extracts at most 200 fields from a JSON log event; here, from a stream's events, so
+# that lines with ever new keys cannot make columns without end (a key past those reads as null).
+MAX_FIELDS = 200
+EMPTY: dict = {}
 
 
 def flatten(message: str) -> dict:
     """The fields of a JSON object line (nested keys dotted); {} for anything else."""
     if not message or message[0] != "{":
-        return NO_FIELDS
+        return EMPTY
     try:
         value = json.loads(message)
     except (ValueError, RecursionError):
-        return NO_FIELDS
+        return EMPTY
     if not isinstance(value, dict):
-        return NO_FIELDS
+        return EMPTY
     if all(not isinstance(v, dict | list) for v in value.values()):
         return value  # the usual flat line: as parsed
     out: dict = {}
@@ -40,7 +40,7 @@ def flatten(message: str) -> dict:
 def _flatten_into(out: dict, prefix: str, value, depth: int) -> None:
     if isinstance(value, dict) and depth < MAX_DEPTH:
         for key, inner in value.items():
-            _flatten_into(out, f"{prefix}{key}" if not prefix else f"{prefix}.{key}", inner, depth + 1)
+            _flatten_into(out, f"{prefix}.{key}" if prefix else str(key), inner, depth + 1)
     elif isinstance(value, list) and depth < MAX_DEPTH:
         for index, inner in enumerate(value):
             _flatten_into(out, f"{prefix}.{index}" if prefix else str(index), inner, depth + 1)
@@ -50,100 +50,89 @@ def _flatten_into(out: dict, prefix: str, value, depth: int) -> None:
         out[prefix] = value
 
 
-class Row:
-    """One record: the event's discovered fields, and what fields and parse set on it."""
+def record(event, log: str, stream: str) -> dict:
+    """Every field of one event, as GetLogRecord gives it."""
+    return {"@timestamp": event.timestamp, "@message": event.message, "@logStream": stream, "@log": log,
+            "@ingestionTime": event.ingestion_time, **flatten(event.message)}  # fmt: skip
 
-    __slots__ = ("fields", "event", "source", "extra")
 
-    def __init__(self, fields: dict, event=None, source: tuple | None = None):
-        self.fields, self.event, self.source, self.extra = fields, event, source, None
+class StreamColumns:
+    """One stream's events as columns: events (the objects, for @ptr), their timestamps, and a
+    list per field of the JSON lines, None where a line lacks the field."""
 
-    @classmethod
-    def of(cls, values: dict) -> "Row":
-        return cls(values)
+    def __init__(self, first_event):
+        self.first = first_event
+        self.events: list = []
+        self.timestamps: list[int] = []
+        self.fields: dict[str, list] = {}
+        self.interned: dict[str, dict] = {}
+        self.ordered = True  # timestamps never go down: a time range is two bisections
 
-    def get(self, name: str):
-        extra = self.extra
-        if extra is not None and name in extra:
-            return extra[name]
-        builtin = BUILTIN.get(name)
-        return builtin(self) if builtin is not None and self.event is not None else self.fields.get(name)
+    def extend(self, events: list) -> None:
+        fields, interned, count = self.fields, self.interned, len(self.events)
+        for offset, event in enumerate(events):
+            for name, value in flatten(event.message).items():
+                column = fields.get(name)
+                if column is None:
+                    if len(fields) >= MAX_FIELDS:
+                        continue
+                    column = fields[name] = [None] * (count + offset)
+                    interned[name] = {}
+                elif len(column) < count + offset:
+                    column.extend([None] * (count + offset - len(column)))
+                if value.__class__ is str:
+                    seen = interned[name]
+                    value = seen.setdefault(value, value) if len(seen) < MAX_INTERNED else value
+                column.append(value)
+        self.events.extend(events)
+        stamps = [e.timestamp for e in events]
+        if self.ordered and (self.timestamps and stamps and stamps[0] < self.timestamps[-1]
+                             or any(b < a for a, b in zip(stamps, stamps[1:], strict=False))):  # fmt: skip
+            self.ordered = False
+        self.timestamps.extend(stamps)
+        total = len(self.events)
+        for column in fields.values():
+            if len(column) < total:
+                column.extend([None] * (total - len(column)))
 
-    def set(self, name: str, value) -> None:
-        if self.extra is None:
-            self.extra = {}
-        self.extra[name] = value
+    @property
+    def cells(self) -> int:
+        """What the stream's columns hold: a slot per event in each field, its event and timestamp."""
+        return len(self.events) * (len(self.fields) + 2)
 
-    def size(self) -> int:
-        return len(self.event.message) if self.event is not None else 0
-
-    @staticmethod
-    def getter(name: str):
-        builtin = BUILTIN.get(name)
-        if builtin is not None:
-
-            def get_builtin(row):
-                extra = row.extra
-                return extra[name] if extra is not None and name in extra else builtin(row)
-
-            return get_builtin
-
-        def get_field(row):
-            extra = row.extra
-            if extra is not None and name in extra:
-                return extra[name]
-            return row.fields.get(name)
-
-        return get_field
-
-    def record(self) -> dict:
-        """Every field of the record, as GetLogRecord gives it."""
-        out = {name: get(self) for name, get in BUILTIN.items()}
-        out.update(self.fields)
-        return out
+    def window(self, start_ms: int, end_ms: int) -> tuple[int, int] | list[int]:
+        """The events from start_ms to end_ms: a slice (lo, hi) when ordered, else their positions."""
+        if self.ordered:
+            return bisect.bisect_left(self.timestamps, start_ms), bisect.bisect_right(self.timestamps, end_ms)
+        return [i for i, t in enumerate(self.timestamps) if start_ms <= t <= end_ms]
 
 
 class FieldCache:
-    """Each stream's parsed lines, in the order of its events. Events are only appended, or
-    dropped from the front by retention: a stream whose first event changed is parsed again."""
+    """Each stream's columns. Events are only appended, or dropped from the front by retention:
+    a stream whose first event changed is read again. At most max_cells slots are kept (see
+    StreamColumns.cells; about 8 bytes each, plus the values); when a stream grows past what is
+    left, the others are dropped, and a stream too big alone is read for its query only."""
 
-    def __init__(self, max_events: int):
-        self.max_events = max_events
-        self.streams: dict[tuple, tuple[object, list]] = {}
-        self.size = 0
+    def __init__(self, max_cells: int):
+        self.max_cells = max_cells
+        self.streams: dict[tuple, StreamColumns] = {}
         self.lock = threading.Lock()
 
-    def fields(self, key: tuple, events: list) -> list:
+    @property
+    def size(self) -> int:
+        return sum(stream.cells for stream in self.streams.values())
+
+    def columns(self, key: tuple, events: list) -> StreamColumns:
         with self.lock:
-            first, parsed = self.streams.get(key, (None, []))
-            if not events or events[0] is not first:
-                self.size -= len(parsed)
-                parsed = []
-            missing = len(events) - len(parsed)
-            if missing > 0 and self.size + missing > self.max_events:
-                self._evict(exclude=key)
-            if missing > 0 and self.size + missing <= self.max_events:
-                parsed = parsed + [flatten(e.message) for e in events[len(parsed) :]]
-                self.size += missing
-                self.streams[key] = (events[0], parsed)
-            elif missing > 0:  # over the cap: parsed for this query only
-                return parsed + [flatten(e.message) for e in events[len(parsed) :]]
-            elif events:
-                self.streams[key] = (events[0], parsed)
-            return parsed
-
-    def _evict(self, exclude: tuple) -> None:
-        for key in [k for k in self.streams if k != exclude]:
-            self.size -= len(self.streams.pop(key)[1])
-
-
-def rows(sources, start_ms: int, end_ms: int, cache: FieldCache | None):
-    """The rows of every event from start_ms to end_ms inclusive. sources: (group name, stream
-    name, key, events) for each stream."""
-    for group, stream, key, events in sources:
-        events = list(events)  # a snapshot: moto appends while we read
-        parsed = cache.fields(key, events) if cache is not None else [flatten(e.message) for e in events]
-        source = (group, stream)
-        for event, fields in zip(events, parsed, strict=False):
-            if start_ms <= event.timestamp <= end_ms:
-                yield Row(fields, event, source)
+            kept = self.streams.pop(key, None)
+            if kept is not None and (not events or events[0] is not kept.first or len(events) < len(kept.events)):
+                kept = None
+            if kept is None:
+                kept = StreamColumns(events[0] if events else None)
+            if len(events) > len(kept.events):
+                kept.extend(events[len(kept.events) :])
+            if self.size + kept.cells > self.max_cells:
+                self.streams.clear()
+            if kept.cells <= self.max_cells:
+                self.streams[key] = kept
+            return kept

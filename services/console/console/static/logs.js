@@ -163,15 +163,37 @@ function chartTraces(answer) {
     groups.get(label).push(row);
   });
   const traces = [];
+  const period = binPeriod(answer.rows.map((r) => r[x]));
   [...groups].forEach(([label, rows]) => y.forEach((field) => {
-    const sorted = kind === "line" ? rows.slice().sort((a, b) => String(a[x]).localeCompare(String(b[x]))) : rows;
-    traces.push({
-      type: kind === "line" ? "scatter" : "bar", mode: "lines+markers", name: [label, y.length > 1 ? field : ""].filter(Boolean).join(" · ") || field,
-      x: sorted.map((r) => (kind === "line" ? String(r[x]).replace(" ", "T") + "Z" : plotText(r[x] ?? "(none)"))),
-      y: sorted.map((r) => Number(r[field])), marker: { color: COLORS[traces.length % COLORS.length] },
-    });
+    const name = [label, y.length > 1 ? field : ""].filter(Boolean).join(" · ") || field;
+    const color = COLORS[traces.length % COLORS.length];
+    if (kind === "line") {
+      traces.push({ type: "scatter", mode: "lines+markers", name, marker: { color }, ...brokenAtGaps(rows, x, field, period) });
+    } else {
+      traces.push({ type: "bar", name, marker: { color }, x: rows.map((r) => plotText(r[x] ?? "(none)")), y: rows.map((r) => Number(r[field])) });
+    }
   }));
   return traces.slice(0, MAX_SERIES);
+}
+
+const millis = (text) => Date.parse(String(text).replace(" ", "T") + "Z");
+
+// bin()'s period: the smallest step between two of its times.
+function binPeriod(times) {
+  const sorted = [...new Set(times.map(millis))].sort((a, b) => a - b);
+  return sorted.slice(1).reduce((least, t, i) => Math.min(least, t - sorted[i]), Infinity);
+}
+
+// A line's points in time order, broken (a null) where bins had no event: no line drawn across a gap.
+function brokenAtGaps(rows, x, field, period) {
+  const points = rows.map((r) => [millis(r[x]), Number(r[field])]).sort((a, b) => a[0] - b[0]);
+  const xs = [], ys = [];
+  points.forEach(([t, value], i) => {
+    if (i && t - points[i - 1][0] > period) { xs.push(new Date(points[i - 1][0] + period).toISOString()); ys.push(null); }
+    xs.push(new Date(t).toISOString());
+    ys.push(value);
+  });
+  return { x: xs, y: ys, connectgaps: false };
 }
 
 async function drawInsightsChart(answer) {
