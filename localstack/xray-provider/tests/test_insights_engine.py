@@ -160,11 +160,65 @@ EXAMPLES = {
 }  # fmt: skip
 
 
-@pytest.mark.parametrize("query", list(EXAMPLES))
-def test_a_documented_query_answers_what_plain_python_works_out(query):
-    expected = EXAMPLES[query]
-    got = _table(run(query))
-    want = expected()
+# CloudWatch's own sample queries ("Sample queries" in the Logs Insights guide), as written there,
+# over text lines in the shape they parse: "user=<u>, method:<m>, latency := <ms>", some after an
+# exception. Their answers, worked out here with plain string handling.
+TEXT_LINES = [
+    ("java.lang.RuntimeException: boom " if i % 7 == 0 else "")
+    + f"user={['ana', 'bo'][i % 2]}, method:{['GET', 'PUT', 'GET'][i % 3]}, latency := {i * 3 % 40}"
+    for i in range(120)
+]
+TEXT_EVENTS = [_event(i, T0 + i * 45_000, line) for i, line in enumerate(TEXT_LINES)]
+
+
+def _text_fields(line: str) -> dict:
+    user = line.split("user=")[1].split(",")[0]
+    method = line.split("method:")[1].split(",")[0]
+    return {"user": user, "method": method, "latency": line.split("latency := ")[1]}
+
+
+def expect_sample_newest():
+    return [{"@timestamp": _fmt(e.timestamp), "@message": e.message} for e in TEXT_EVENTS[::-1][:25]]
+
+
+def expect_sample_per_30s():
+    counts = Counter(e.timestamp // 30_000 * 30_000 for e in TEXT_EVENTS)
+    return [{"bin(30s)": _fmt(b), "count(*)": str(n)} for b, n in sorted(counts.items())]
+
+
+def expect_sample_exceptions_per_hour():
+    counts = Counter(e.timestamp // 3_600_000 * 3_600_000 for e in TEXT_EVENTS if "Exception" in e.message)
+    ordered = sorted(counts.items(), key=lambda item: -item[1])
+    return [{"bin(1h)": _fmt(b), "exceptionCount": str(n)} for b, n in ordered]
+
+
+def expect_sample_latency_by_method_and_user():
+    groups = defaultdict(list)
+    for line in TEXT_LINES:
+        fields = _text_fields(line)
+        groups[(fields["method"], fields["user"])].append(int(fields["latency"]))
+    return [{"@method": m, "@user": u, "avg(@latency)": str(sum(v) / len(v))} for (m, u), v in groups.items()]
+
+
+def expect_sample_errors_case_blind():
+    counts = Counter(
+        e.timestamp // 300_000 * 300_000 for e in TEXT_EVENTS if re.search("(?i)(exception|error|fail)", e.message)
+    )
+    return [{"bin(5m)": _fmt(b), "count()": str(n)} for b, n in sorted(counts.items())]
+
+
+SAMPLES = {
+    "fields @timestamp, @message | sort @timestamp desc | limit 25": expect_sample_newest,
+    "stats count(*) by bin(30s)": expect_sample_per_30s,
+    "filter @message like /Exception/ | stats count(*) as exceptionCount by bin(1h) | sort exceptionCount desc":
+        expect_sample_exceptions_per_hour,
+    'parse @message "user=*, method:*, latency := *" as @user, @method, @latency '
+    "| stats avg(@latency) by @method, @user": expect_sample_latency_by_method_and_user,
+    "filter @message like /(?i)(Exception|error|fail)/ | stats count() by bin(5m)": expect_sample_errors_case_blind,
+}  # fmt: skip
+
+
+def _assert_same_table(got: list[dict], want: list[dict]) -> None:
     # Floats as text: compare as numbers where both read as numbers.
     assert len(got) == len(want), (got, want)
     for g, w in zip(got, want, strict=True):
@@ -174,6 +228,16 @@ def test_a_documented_query_answers_what_plain_python_works_out(query):
                 assert math.isclose(float(g[key]), float(w[key]), rel_tol=1e-9), (key, g, w)
             except ValueError:
                 assert g[key] == w[key], (key, g, w)
+
+
+@pytest.mark.parametrize("query", list(EXAMPLES))
+def test_a_documented_query_answers_what_plain_python_works_out(query):
+    _assert_same_table(_table(run(query)), EXAMPLES[query]())
+
+
+@pytest.mark.parametrize("query", list(SAMPLES))
+def test_cloudwatchs_own_sample_queries_answer_what_plain_python_works_out(query):
+    _assert_same_table(_table(run(query, TEXT_EVENTS)), SAMPLES[query]())
 
 
 def test_statistics_count_what_was_scanned_and_matched():
