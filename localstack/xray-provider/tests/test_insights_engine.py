@@ -404,3 +404,24 @@ def test_generated_percentiles_and_sums_per_group_match_plain_python(lines, perc
         assert (got[status]["s"] is None) == (not present)
         if present:
             assert math.isclose(got[status]["s"], sum(present), abs_tol=1e-6)
+
+
+# --- Any text at all: an answer or QueryError, nothing else ---
+
+PIECES = ["fields", "filter", "stats", "sort", "limit", "dedup", "parse", "display", "by", "as", "and", "or", "not",
+          "in", "like", "count(*)", "pct(duration_ms, 50)", "bin(5m)", "status", "route", "@timestamp", "@message",
+          "user.handle", "|", ",", "(", ")", "[", "]", "=", "!=", ">=", "<", "+", "-", "*", "/", "^", "%", "=~",
+          '"x*y"', "'a'", "/r(e)?/", "/(?<n>\\d+)/", "5", "0", "1.5", "10m", "`odd name`", "#c\n", "strlen(route)",
+          "desc", "asc", "earliest(route)", "avg(status)", "toupper()", "datefloor(@timestamp, 1h)"]  # fmt: skip
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from(PIECES), min_size=1, max_size=12) | st.text(max_size=60))
+def test_any_query_text_is_answered_or_refused_with_a_position(pieces):
+    text = " ".join(pieces) if isinstance(pieces, list) else pieces
+    try:
+        result = run(text, EVENTS[:30])
+    except QueryError as error:
+        assert 0 <= error.start <= len(text)
+    else:
+        assert all(set(row) <= set(result.columns) for row in result.rows)
