@@ -14,7 +14,6 @@ MAX_QUERY_LENGTH = 10_000
 MAX_GROUPS = 50
 DONE = {"Complete", "Failed", "Cancelled", "Timeout", "Unknown"}
 TIMESTAMP = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}")
-MAX_SERIES = 12  # lines or bar groups drawn; a query with more still has them all in its table
 
 # The examples one click away on the Logs page: the exercise's questions of its request lines.
 EXAMPLES = [
