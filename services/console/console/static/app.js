@@ -97,8 +97,10 @@ function fillBuilder(query) {
 
 async function run(text) {
   say("");
+  const current = newest("query");
   try {
     const answer = await api("/api/query", { text });
+    if (!current()) return;
     lastText = answer.text;
     lastQuery = answer.query;
     $("#query-text").value = answer.text;
@@ -107,7 +109,7 @@ async function run(text) {
     document.body.dataset.drawn = answer.text;  // which query the charts show (the tests wait on it)
     history.replaceState(null, "", `?q=${encodeURIComponent(answer.text)}`);
   } catch (error) {
-    say(error.message);
+    if (current()) say(error.message);
   }
 }
 
@@ -228,9 +230,11 @@ async function listSpans(narrow, what) {
   say("");
   lastNarrow = narrow;
   lastNarrowWhat = what;
+  const current = newest("spans");
   try {
     // The query's JSON form, not its text: what is listed is exactly what was answered.
     const answer = await api("/api/spans", { query: lastQuery, narrow });
+    if (!current()) return;
     $("#span-list-what").textContent = `${what} (${answer.rows.length}${answer.rows.length === 100 ? ", slowest first" : ""})`;
     fill($("#span-list tbody"), answer.rows.map(([time, traceId, , service, name, durationMs, error]) => el("tr",
       { onclick: () => openTrace(traceId) },
@@ -244,7 +248,7 @@ async function listSpans(narrow, what) {
     show($("#span-list"), true);
     $("#span-list").scrollIntoView({ behavior: "smooth", block: "start" });
   } catch (error) {
-    say(error.message);
+    if (current()) say(error.message);
   }
 }
 
@@ -252,11 +256,13 @@ async function listSpans(narrow, what) {
 
 async function bubbleUp() {
   say("");
+  const current = newest("bubbleup");
   try {
     const answer = await api("/api/bubbleup", { query: lastQuery, selection: lastNarrow });
+    if (!current()) return;
     drawBubbleUp(answer);
   } catch (error) {
-    say(error.message);
+    if (current()) say(error.message);
   }
 }
 
@@ -359,12 +365,14 @@ function drawComparison(answer) {
 
 async function openTrace(traceId) {
   say("");
+  const current = newest("trace");
   try {
     const trace = await api(`/api/traces/${encodeURIComponent(traceId)}`);
+    if (!current()) return;
     drawWaterfall(trace);
     history.replaceState(null, "", `?q=${encodeURIComponent(lastText)}&trace=${encodeURIComponent(traceId)}`);
   } catch (error) {
-    say(error.message);
+    if (current()) say(error.message);
   }
 }
 

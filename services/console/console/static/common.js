@@ -14,6 +14,15 @@ async function api(path, body) {
   return answer;
 }
 
+// A page can ask the same thing again before the first answer is in (its own first load, then a
+// click): newest(kind) numbers the asks of a kind, and the check it returns is false once a newer
+// ask of that kind began, so a late answer never overwrites a newer one.
+const asked = {};
+function newest(kind) {
+  const mine = (asked[kind] = (asked[kind] || 0) + 1);
+  return () => mine === asked[kind];
+}
+
 function show(element, visible) { element.hidden = !visible; }
 
 function say(message) {

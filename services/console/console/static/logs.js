@@ -55,12 +55,14 @@ async function search() {
   say("");
   seen = new Set();
   fill($("#events tbody"));
+  const current = newest("events");
   try {
     const answer = await api(query());
+    if (!current()) return;
     addEvents(answer.events.slice().reverse(), false);
     if (answer.truncated) say("Only the latest 500 events are shown: narrow the time range or the filter.");
   } catch (error) {
-    say(error.message);
+    if (current()) say(error.message);
   }
 }
 
@@ -105,14 +107,17 @@ async function runInsights() {
   const text = $("#insights-query").value;
   history.replaceState(null, "", `?tab=insights&q=${encodeURIComponent(text)}`);
   $("#insights-stats").textContent = "running…";
+  const current = newest("insights");
   try {
     const answer = await api(insightsUrl(), { query: text, groups: [$("#group").value] });
+    if (!current()) return;
     const s = answer.statistics || {};
     $("#insights-stats").textContent = `${answer.status}: ${answer.rows.length} rows; ${fmt(s.recordsMatched || 0)} records matched `
       + `of ${fmt(s.recordsScanned || 0)} scanned (${fmt((s.bytesScanned || 0) / 1024)} KiB)`;
     drawInsightsTable(answer);
     await drawInsightsChart(answer);
   } catch (error) {
+    if (!current()) return;
     $("#insights-stats").textContent = "";
     say(error.message);
     const where = error.location;
@@ -121,7 +126,7 @@ async function runInsights() {
       $("#insights-query").setSelectionRange(where.startCharOffset, Math.max(where.endCharOffset, where.startCharOffset + 1));
     }
   } finally {
-    document.body.dataset.idle = "true";
+    if (current()) document.body.dataset.idle = "true";
   }
 }
 

@@ -108,7 +108,9 @@ function quote(text) {
 
 async function loadMap() {
   const group = $("#group").value;
+  const current = newest("map");
   const answer = await api(`/api/xray/service-graph?minutes=${minutes()}${group ? `&group=${encodeURIComponent(group)}` : ""}`);
+  if (!current()) return;
   drawMap(answer.services);
 }
 
@@ -118,8 +120,10 @@ async function findTraces(expression) {
   document.body.dataset.idle = "false";
   if (expression !== undefined) $("#filter").value = expression;
   const filter = $("#filter").value.trim();
+  const current = newest("traces");
   await load(async () => {
     const answer = await api(`/api/xray/traces?minutes=${minutes()}${filter ? `&filter=${encodeURIComponent(filter)}` : ""}`);
+    if (!current()) return;
     const shown = answer.truncated
       ? `The first ${answer.summaries.length} traces that match${filter ? ` ${filter}` : ""} (of ${answer.processed} in the time range); the list stops at ${answer.limit}: narrow the time range or the filter to see the rest`
       : `${answer.summaries.length} traces match${filter ? ` ${filter}` : ""} (of ${answer.processed} in the time range)`;
@@ -143,8 +147,10 @@ async function findTraces(expression) {
 function subsegments(entity) { return Array.isArray(entity.subsegments) ? entity.subsegments : []; }
 
 async function openTrace(traceId) {
+  const current = newest("timeline");
   await load(async () => {
     const trace = await api(`/api/xray/traces/${encodeURIComponent(traceId)}`);
+    if (!current()) return;
     const otelId = traceId.replace(/^1-/, "").replace("-", "");
     $("#timeline-id").textContent = traceId;
     $("#to-console").href = `/?trace=${encodeURIComponent(otelId)}`;
